@@ -1,0 +1,85 @@
+"""Builds a Pipeline from validated settings, and validates everything a user wrote at once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from monitor import __version__
+from monitor.config import Settings, load_settings
+from monitor.errors import ConfigError
+from monitor.extractor import Extractor
+from monitor.fetch import Fetcher
+from monitor.matching import Matcher, Watchlist, load_watchlists
+from monitor.notify import build_channel
+from monitor.outbox import Outbox
+from monitor.pipeline import Pipeline
+from monitor.store import Store, open_store
+from monitor.store.timeutil import utcnow
+from monitor.types import Problem
+
+
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    watchlists: list[Watchlist]
+
+
+def load_all(config: Path) -> Loaded:
+    """monitor.yaml and every watchlist, validated together: raises ConfigError with every problem."""
+    settings = load_settings(config)
+    folder = settings.watchlist_dir
+    if not folder.is_dir():
+        raise ConfigError([Problem(str(settings.source or config), None, "watchlists",
+                                   f"no such folder: {folder}")])
+    watchlists, problems = load_watchlists(folder, project_dir=settings.base_dir)
+    problems = list(problems)
+    channels = set(settings.active_channels)
+    names: dict[str, Path | None] = {}
+    for w in watchlists:
+        where = str(w.path) if w.path else str(folder)
+        for name in w.notify or ():
+            if name not in channels:
+                known = ", ".join(sorted(channels))
+                problems.append(Problem(where, None, "notify",
+                                        f"no channel named {name!r} in monitor.yaml (channels: {known})"))
+        if w.name in names:
+            problems.append(Problem(where, None, "name", f"the name {w.name!r} is used by {names[w.name]} too"))
+        names[w.name] = w.path
+    if problems:
+        raise ConfigError(problems)
+    return Loaded(settings, watchlists)
+
+
+def user_agent(settings: Settings) -> str:
+    contact = settings.fetch.contact
+    base = settings.fetch.user_agent or f"news-monitor/{__version__}"
+    return f"{base} (+{contact})" if contact and "+" not in base else base
+
+
+@asynccontextmanager
+async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extract_workers: int | None = None,
+                        store: Store | None = None) -> AsyncIterator[Pipeline]:
+    """A ready Pipeline: the store synced with the configured feeds, channels open; closed on exit."""
+    settings = loaded.settings
+    store = store or open_store(settings.database_url)
+    store.sync_feeds([(f.url, f.name, f.every) for f in settings.feeds], default_interval=settings.every,
+                     now=utcnow())
+    channels = {name: build_channel(name, cfg, console_stream=console or sys.stdout)
+                for name, cfg in settings.active_channels.items()}
+    outbox = Outbox(store, channels, first_retry=settings.delivery.first_retry,
+                    max_retry=settings.delivery.max_retry)
+    extractor = Extractor(extract_workers)
+    fetcher = Fetcher(settings.fetch, user_agent=user_agent(settings))
+    try:
+        yield Pipeline(settings=settings, store=store, fetcher=fetcher, extractor=extractor,
+                       matcher=Matcher(loaded.watchlists), watchlists=loaded.watchlists, outbox=outbox)
+    finally:
+        await fetcher.aclose()
+        await outbox.aclose()
+        extractor.close()
+        store.close()

@@ -1,0 +1,13 @@
+"""The commands of `monitor`, one module per group; `register` attaches them to the CLI."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(main: click.Group) -> None:
+    from monitor.commands import deliveries, extract, feeds, matches, run, watchlist
+
+    for module in (run, matches, watchlist, extract, feeds, deliveries):
+        for command in module.COMMANDS:
+            main.add_command(command)

@@ -1,0 +1,74 @@
+"""`monitor run` (the daemon), `monitor run --once` (one cycle) and `monitor check`."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from monitor.app import Loaded, load_all, open_pipeline
+from monitor.commands.common import chosen_config, config_option, err, fail_config, guard, out, run_async
+from monitor.daemon import Daemon
+from monitor.errors import ConfigError
+
+log = logging.getLogger("monitor")
+
+
+def _load(ctx: click.Context) -> Loaded:
+    try:
+        loaded = load_all(chosen_config(ctx))
+    except ConfigError as exc:
+        fail_config(exc)
+    if not (ctx.find_root().obj or {}).get("log_level"):
+        logging.getLogger().setLevel(loaded.settings.log_level)
+    return loaded
+
+
+@click.command("run")
+@config_option
+@click.option("--once", is_flag=True, help="One full cycle over every due feed (on a fresh database: all), "
+              "including delivery, then exit.")
+@click.option("--extract-workers", type=int, default=None, metavar="N",
+              help="Processes for article extraction (default: one per core; 0: in-process).")
+@click.pass_context
+@guard
+def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> None:
+    """Poll feeds, match, store and alert: as a daemon, or once with --once.
+
+    The daemon polls each feed at its interval (APScheduler), delivers alerts continuously, and on
+    SIGTERM or SIGINT finishes the work in hand and exits 0. Feed and channel errors are logged and
+    retried; they never stop the daemon. Exits non-zero only when the configuration is invalid.
+    """
+    loaded = _load(ctx)
+
+    async def main() -> None:
+        async with open_pipeline(loaded, extract_workers=extract_workers) as pipeline:
+            if once:
+                await pipeline.run_cycle()
+            else:
+                await Daemon(pipeline).run()
+
+    run_async(main())
+
+
+@click.command("check")
+@config_option
+@click.pass_context
+def check_command(ctx: click.Context) -> None:
+    """Validate monitor.yaml and every watchlist; print every problem with file and line."""
+    path = chosen_config(ctx)
+    try:
+        loaded = load_all(path)
+    except ConfigError as exc:
+        fail_config(exc)
+    s = loaded.settings
+    out.print(f"{path}: OK — {len(s.feeds)} feed(s), {len(loaded.watchlists)} watchlist(s), "
+              f"channels: {', '.join(s.active_channels)}", markup=False)
+    for w in loaded.watchlists:
+        notify = ", ".join(w.notify) if w.notify is not None else "every channel"
+        out.print(f"  watchlist {w.name!r} ({w.path}) → {notify}", markup=False)
+    if not s.channels:
+        err.print("note: no channels configured: alerts go to the console", markup=False)
+
+
+COMMANDS = [run_command, check_command]

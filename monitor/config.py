@@ -1,0 +1,212 @@
+"""monitor.yaml → validated Settings, every problem reported at once with file, line and key.
+
+The path comes from --config, else $MONITOR_CONFIG, else ./monitor.yaml. `${VAR}` takes a value
+from the environment; a missing variable is an error naming it. Relative paths (the SQLite file,
+the watchlists folder) are relative to the folder of monitor.yaml, so the daemon behaves the same
+whatever directory systemd starts it in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.notify.settings import CHANNEL_SETTINGS, ChannelSettings, ConsoleSettings
+from monitor.types import FeedSource, Problem
+from monitor.yamlfile import YamlDocument, read_yaml, validation_problems
+
+DEFAULT_CONFIG = "monitor.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _duration(value: object) -> timedelta:
+    return parse_duration(value)  # type: ignore[arg-type]
+
+
+class FeedSettings(_Strict):
+    url: str
+    every: timedelta | None = None
+    name: str | None = None
+
+    _every = field_validator("every", mode="before")(classmethod(lambda cls, v: None if v is None else _duration(v)))
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        value = value.strip()
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("a feed URL must start with http:// or https://")
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=1):
+            raise ValueError("every must be at least 1s")
+        return value
+
+    def source(self) -> FeedSource:
+        return FeedSource(url=self.url, name=self.name, every=self.every)
+
+
+class FetchSettings(_Strict):
+    allow_private_networks: bool = False
+    timeout: float = Field(20.0, gt=0, description="seconds for a whole request, body included")
+    connect_timeout: float = Field(10.0, gt=0)
+    max_bytes: int = Field(15 * 1024 * 1024, gt=0, description="cap on a decompressed body")
+    max_redirects: int = Field(5, ge=0)
+    concurrency: int = Field(8, ge=1, description="requests in flight at once")
+    per_host: int = Field(2, ge=1, description="requests in flight to one host")
+    host_gap: float = Field(0.0, ge=0, description="seconds between two requests to one host")
+    user_agent: str | None = None
+    contact: str | None = Field(None, description="a URL or address publishers can reach you at")
+    fetch_articles: bool = True
+
+
+class DeliverySettings(_Strict):
+    first_retry: timedelta = timedelta(seconds=30)
+    max_retry: timedelta = timedelta(hours=6)
+    every: timedelta = timedelta(seconds=5)
+    """How often the daemon's sender looks for due alerts."""
+
+    _durations = field_validator("first_retry", "max_retry", "every", mode="before")(
+        classmethod(lambda cls, v: _duration(v))
+    )
+
+
+class Settings(_Strict):
+    """Everything monitor.yaml says, validated, with paths made absolute."""
+
+    database: str = "sqlite:///monitor.db"
+    watchlists: Path = Path("watchlists")
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    every: timedelta = timedelta(minutes=15)
+    backfill: timedelta = timedelta(hours=24)
+    min_interval: timedelta = timedelta(minutes=5)
+    max_interval: timedelta = timedelta(hours=24)
+    log_level: str = "INFO"
+    base_dir: Path = Path(".")
+    source: Path | None = None
+
+    _durations = field_validator("every", "backfill", "min_interval", "max_interval", mode="before")(
+        classmethod(lambda cls, v: _duration(v))
+    )
+
+    @field_validator("database")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a SQLAlchemy database URL: {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level is one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def feed_sources(self) -> list[FeedSource]:
+        return [f.source() for f in self.feeds]
+
+    @property
+    def active_channels(self) -> dict[str, ChannelSettings]:
+        """The configured channels, or one console channel when none is."""
+        return dict(self.channels) or {"console": ConsoleSettings(type="console")}
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made relative to monitor.yaml's folder."""
+        url = make_url(self.database)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            path = Path(url.database)
+            if not path.is_absolute():
+                return str(url.set(database=str(self.base_dir / path)))
+        return self.database
+
+    @property
+    def watchlist_dir(self) -> Path:
+        return self.watchlists if self.watchlists.is_absolute() else self.base_dir / self.watchlists
+
+
+def config_path(option: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path:
+    """--config, else $MONITOR_CONFIG, else ./monitor.yaml."""
+    environ = os.environ if env is None else env
+    return Path(option or environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate monitor.yaml; raise ConfigError listing every problem with file and line."""
+    if not path.exists():
+        raise ConfigError([Problem(str(path), None, None,
+                                   "no such configuration file (give --config or set MONITOR_CONFIG)")])
+    doc = read_yaml(path, expand_env=True, env=env)
+    data: Any = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(str(path), 1, None, "the configuration must be a mapping of keys")])
+    problems: list[Problem] = list(doc.problems)
+    for reserved in ("base_dir", "source"):
+        if reserved in data:
+            problems.append(doc.problem((reserved,), "unknown key (misspelt?)"))
+    data = _precheck(doc, data, problems)
+    base = path.resolve().parent
+    try:
+        settings = Settings.model_validate({**data, "base_dir": base, "source": path.resolve()})
+    except ValidationError as exc:
+        problems.extend(validation_problems(doc, exc))
+        raise ConfigError(problems) from exc
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _precheck(doc: YamlDocument, data: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """What pydantic cannot say well: an unknown channel type at its own line, a feed listed twice.
+
+    Channels with an unknown type are left out of validation so the others are still checked.
+    """
+    channels = data.get("channels")
+    if isinstance(channels, dict):
+        known = ", ".join(sorted(CHANNEL_SETTINGS))
+        kept = {}
+        for name, channel in channels.items():
+            kind = channel.get("type") if isinstance(channel, dict) else None
+            if isinstance(channel, dict) and kind not in CHANNEL_SETTINGS:
+                where = ("channels", name, "type") if "type" in channel else ("channels", name)
+                problems.append(doc.problem(where, f"type must be one of {known}, not {kind!r}"))
+            else:
+                kept[name] = channel
+        data = {**data, "channels": kept}
+    feeds = data.get("feeds")
+    if isinstance(feeds, list):
+        seen: dict[str, int] = {}
+        for i, feed in enumerate(feeds):
+            url = feed.get("url") if isinstance(feed, dict) else None
+            if isinstance(url, str):
+                if url.strip() in seen:
+                    problems.append(doc.problem(("feeds", i, "url"),
+                                                f"the same feed is listed twice (also item {seen[url.strip()]})"))
+                seen.setdefault(url.strip(), i)
+    return data
+
+
+FEEDS_ADAPTER: TypeAdapter[list[FeedSettings]] = TypeAdapter(list[FeedSettings])

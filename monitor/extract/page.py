@@ -1,0 +1,138 @@
+"""Page bytes → ExtractedPage with trafilatura; pure, so the pipeline can run it in other processes.
+
+Every function here is top-level and takes and returns plain values (bytes, str, frozen
+dataclasses), so it pickles for a ProcessPoolExecutor. Nothing raises for bad HTML: a page that
+gives no text falls back to the feed's summary (SUMMARY) or to nothing (FAILED).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+from monitor.extract.lang import guess_language, page_language
+from monitor.extract.teaser import teaser_reason
+from monitor.parse.html import decode_html, html_to_text, tidy
+from monitor.types import ExtractedPage, ExtractionStatus
+
+log = logging.getLogger(__name__)
+
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    # Chosen on bench/extraction_quality.py (127 pages of the scrapinghub and Readability
+    # corpora): comments are not the article, and leaving them out raises precision at no cost in
+    # recall; the fallback extractors (fast=False) add recall on pages trafilatura's own rules miss.
+    "include_comments": False,
+    "include_tables": True,
+    "fast": False,
+    "favor_precision": True,
+    "favor_recall": False,
+}
+_DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+MIN_TEXT = 150
+"""Fewer characters than this is not an article: a cookie notice, a caption, an error message."""
+TITLE_LINE = 150
+
+
+def _published(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # htmldate gives a zone when the page states a time; a bare date reads as midnight UTC.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _trafilatura(page: str, url: str) -> Any:
+    try:
+        return trafilatura.bare_extraction(
+            page, url=url or None, with_metadata=True, date_extraction_params=_DATE_PARAMS,
+            **TRAFILATURA_OPTIONS,
+        )
+    except Exception as exc:  # lxml and trafilatura internals on hostile markup; the page just gives nothing
+        log.warning("extract_failed", extra={"article_url": url, "error": f"{type(exc).__name__}: {exc}"})
+        return None
+
+
+def _field(document: Any, name: str) -> str | None:
+    value = getattr(document, name, None) if document is not None else None
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
+
+
+def extract_page(
+    content: bytes,
+    *,
+    url: str,
+    feed_summary: str = "",
+    feed_title: str = "",
+    encoding: str | None = None,
+) -> ExtractedPage:
+    """Title, text, author, date and language of an article page, and how much of it we got.
+
+    `encoding` is the charset the server declared (Page.encoding), if any; without it the page's
+    BOM and <meta charset> decide. `feed_summary` is what the feed said about the article, used to
+    tell a teaser (the page gave less) and as the text when the page gives nothing.
+    """
+    page = decode_html(content, encoding)
+    document = _trafilatura(page, url) if page.strip() else None
+    text = tidy(_field_text(document))
+    title = _field(document, "title") or (" ".join(feed_title.split()) or None)
+    summary = html_to_text(feed_summary) if "<" in feed_summary else tidy(feed_summary)
+    author = _field(document, "author")
+    published = _published(getattr(document, "date", None))
+    if len(text) < MIN_TEXT and len(summary) > len(text):
+        status, text = (ExtractionStatus.SUMMARY, summary)
+    elif not text:
+        status = ExtractionStatus.FAILED
+    elif len(text) < len(summary) or len(text) < MIN_TEXT or teaser_reason(text, page):
+        status = ExtractionStatus.TEASER
+    else:
+        status = ExtractionStatus.FULL
+    lang = page_language(page, text) if text else None
+    return ExtractedPage(title=title, text=text, author=author, published=published, lang=lang, status=status)
+
+
+def _field_text(document: Any) -> str:
+    text = getattr(document, "text", None) if document is not None else None
+    return text if isinstance(text, str) else ""
+
+
+def _read_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _is_html(path: Path, raw: bytes) -> bool:
+    if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+        return True
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def extract_text_file(path: str | Path) -> ExtractedPage:
+    """A seed article from a file: HTML goes through extract_page; in plain text the first line is
+    the title when it reads like one (short, no closing full stop), the rest the text.
+
+    Raises OSError when the file cannot be read.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if _is_html(path, raw):
+        return extract_page(raw, url=path.resolve().as_uri())
+    lines = tidy(_read_text(raw)).split("\n")
+    title: str | None = None
+    if len(lines) > 1 and len(lines[0]) <= TITLE_LINE and not lines[0].endswith((".", ",", ";", ":")):
+        title, lines = lines[0], lines[1:]
+    text = "\n".join(lines).strip()
+    if not text:
+        return ExtractedPage(title=title, text="", author=None, published=None, lang=None,
+                             status=ExtractionStatus.FAILED)
+    return ExtractedPage(title=title, text=text, author=None, published=None, lang=guess_language(text),
+                         status=ExtractionStatus.FULL)

@@ -1,0 +1,250 @@
+"""One cycle: the one place where the stages meet.
+
+    due feeds ─fetch─▶ FetchedFeed | NotModified ─parse─▶ FeedEntry[] ─(new? ask the store)─▶
+    FeedEntry ─fetch page, extract─▶ Article ─match─▶ Match[] ─store (+ outbox rows, one transaction)─▶
+    outbox ─deliver─▶ sent | retry later | dead
+
+Failures are isolated per feed, per article and per channel: each is logged with its URL or name,
+stored on the feed's state, and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.config import Settings
+from monitor.errors import FetchError, MonitorError
+
+from monitor.extractor import Extractor
+from monitor.fetch import Fetcher
+from monitor.matching import Matcher, Watchlist
+from monitor.outbox import DeliveryReport, Outbox
+from monitor.parse import parse_feed
+from monitor.schedule import next_check_after_error, next_check_after_success
+from monitor.store import Store, entry_keys
+from monitor.store.timeutil import utcnow
+from monitor.store.values import FeedState
+from monitor.types import Article, ExtractedPage, ExtractionStatus, FeedEntry, FetchedFeed, Match
+from monitor.urls import canonical_url
+
+log = logging.getLogger("monitor.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    """What one poll of one feed did."""
+
+    url: str
+    new_articles: int = 0
+    matches: int = 0
+    alerts: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    feeds: tuple[FeedResult, ...]
+    delivery: DeliveryReport
+    seconds: float
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.feeds if f.error)
+
+
+@dataclass
+class Timings:
+    """Seconds spent per stage in a cycle, for `--profile` and benchmarks (wall time, overlapping)."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+@dataclass
+class Pipeline:
+    """Everything one cycle needs, passed in explicitly: no globals."""
+
+    settings: Settings
+    store: Store
+    fetcher: Fetcher
+    extractor: Extractor
+    matcher: Matcher
+    watchlists: Sequence[Watchlist]
+    outbox: Outbox
+    owner: str = "local"
+    timings: Timings = field(default_factory=Timings)
+
+    def routes(self) -> dict[str, list[str]]:
+        """Which channels each watchlist notifies: its `notify:` list, or every channel."""
+        channels = list(self.settings.active_channels)
+        return {w.name: list(w.notify) if w.notify is not None else channels for w in self.watchlists}
+
+    async def run_cycle(self, now: datetime | None = None) -> CycleReport:
+        """Poll every due feed, then deliver every due alert."""
+        started = time.perf_counter()
+        results = await self.poll_due(now)
+        t0 = time.perf_counter()
+        delivery = await self.outbox.deliver_due()
+        self.timings.add("deliver", time.perf_counter() - t0)
+        report = CycleReport(tuple(results), delivery, time.perf_counter() - started)
+        log.info("cycle_done", extra={
+            "feeds": len(results), "feed_errors": report.errors,
+            "new_articles": sum(r.new_articles for r in results), "matches": sum(r.matches for r in results),
+            "sent": delivery.sent, "retrying": delivery.retrying, "dead": delivery.dead,
+            "seconds": round(report.seconds, 3)})
+        return report
+
+    async def poll_due(self, now: datetime | None = None) -> list[FeedResult]:
+        """Claim the feeds that are due and poll them concurrently."""
+        feeds = self.store.claim_due_feeds(now=now or utcnow(), owner=self.owner, lease=self._lease())
+        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in feeds)))
+
+    def _lease(self) -> timedelta:
+        # Long enough for the slowest poll: the feed, then its pages one host-gap after another.
+        return timedelta(seconds=max(300.0, self.settings.fetch.timeout * 10))
+
+    async def poll_feed(self, feed: FeedState) -> FeedResult:
+        """Fetch, parse, store and match one feed; any failure is recorded on the feed, not raised."""
+        now = utcnow()
+        try:
+            return await self._poll(feed, now)
+        except MonitorError as exc:
+            return self._failed(feed, now, exc)
+        except Exception as exc:  # a bug must not stop the daemon: log it with its traceback, keep going
+            log.exception("feed_internal_error", extra={"feed_url": feed.url})
+            return self._failed(feed, now, exc)
+
+    def _failed(self, feed: FeedState, now: datetime, exc: Exception) -> FeedResult:
+        reason = str(exc) if isinstance(exc, MonitorError) else f"internal error: {exc.__class__.__name__}: {exc}"
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        next_check = next_check_after_error(feed, self.settings, now=now, retry_after=retry_after)
+        state = self.store.record_poll(feed.id, now=now, next_check=next_check, error=reason)
+        log.warning("feed_error", extra={"feed_url": feed.url, "error": reason,
+                                         "errors_in_a_row": state.error_count, "next_check": next_check.isoformat()})
+        return FeedResult(feed.url, error=reason)
+
+    async def _poll(self, feed: FeedState, now: datetime) -> FeedResult:
+        t0 = time.perf_counter()
+        result = await self.fetcher.fetch_feed(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        self.timings.add("fetch", time.perf_counter() - t0)
+        if not isinstance(result, FetchedFeed):
+            next_check = next_check_after_success(feed, self.settings, now=now, floor=result.max_age)
+            self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag,
+                                   last_modified=result.last_modified, modified=False)
+            log.info("feed_not_modified", extra={"feed_url": feed.url})
+            return FeedResult(feed.url, not_modified=True)
+        t0 = time.perf_counter()
+        parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+        self.timings.add("parse", time.perf_counter() - t0)
+        if parsed.problem:
+            log.info("feed_not_well_formed", extra={"feed_url": feed.url, "problem": parsed.problem})
+        new = self._unseen(feed, parsed.entries)
+        first_poll = feed.last_success_at is None
+        outlet = feed.name or parsed.title or feed.title
+        outcomes = await asyncio.gather(*(self._article(feed, entry, outlet, first_poll, now) for entry in new))
+        floors = [f for f in (result.max_age, parsed.ttl) if f is not None]
+        next_check = next_check_after_success(feed, self.settings, now=now, floor=max(floors) if floors else None)
+        self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag,
+                               last_modified=result.last_modified, title=parsed.title, new_entries=len(new))
+        stored = [o for o in outcomes if o is not None]
+        matches = sum(len(m) for m, _ in stored)
+        alerts = sum(len(m) for m, alert in stored if alert)
+        log.info("feed_polled", extra={"feed_url": feed.url, "entries": len(parsed.entries), "new": len(new),
+                                       "matches": matches, "alerts": alerts})
+        return FeedResult(feed.url, new_articles=len(stored), matches=matches, alerts=alerts)
+
+    def _unseen(self, feed: FeedState, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
+        """Entries the store does not know under any of their keys (first of duplicates in the feed)."""
+        keyed = [(entry, entry_keys(feed.id, _canonical(entry.link), entry.guid)) for entry in entries]
+        known = self.store.seen_keys(k for _, keys in keyed for k in keys)
+        new, taken = [], set(known)
+        for entry, keys in keyed:
+            if keys and not taken.intersection(keys):
+                new.append(entry)
+                taken.update(keys)
+        return new
+
+    async def _article(self, feed: FeedState, entry: FeedEntry, outlet: str | None, first_poll: bool,
+                       now: datetime) -> tuple[list[Match], bool] | None:
+        """Fetch, extract, match and store one entry; a failure here costs this article only."""
+        link = entry.link or entry.guid or ""
+        try:
+            article = await self._build_article(entry, outlet)
+            t0 = time.perf_counter()
+            matches = self.matcher.match(article)
+            self.timings.add("match", time.perf_counter() - t0)
+            alert = self._alertable(entry, article, first_poll, now)
+            t0 = time.perf_counter()
+            article_id = self.store.save_article(
+                article, link=link, keys=entry_keys(feed.id, _canonical(entry.link), entry.guid),
+                feed_id=feed.id, now=now, matches=matches, alert=alert, channels=self.routes())
+            self.timings.add("store", time.perf_counter() - t0)
+        except MonitorError as exc:
+            log.warning("article_error", extra={"feed_url": feed.url, "article_url": link, "error": str(exc)})
+            return None
+        if article_id is None:
+            return None
+        for match in matches:
+            log.info("article_matched", extra={"article_url": link, "watchlist": match.watchlist,
+                                               "score": round(match.score, 3), "alert": alert})
+        return matches, alert
+
+    def _alertable(self, entry: FeedEntry, article: Article, first_poll: bool, now: datetime) -> bool:
+        """Old news never alerts: adding a feed must not flood anyone.
+
+        On a feed's first poll only entries published within `backfill` alert; later, an entry
+        without a date is news, one dated before the window is a feed re-listing old items.
+        """
+        published = entry.published or article.published
+        if published is None:
+            return not first_poll
+        return published >= now - self.settings.backfill
+
+    async def _build_article(self, entry: FeedEntry, outlet: str | None) -> Article:
+        url = _canonical(entry.link) or f"urn:entry:{entry.guid}"
+        page = await self._page(entry) if entry.link and self.settings.fetch.fetch_articles else None
+        summary = entry.summary.strip()
+        if page is None or page.status in (ExtractionStatus.SUMMARY, ExtractionStatus.FAILED):
+            status = ExtractionStatus.SUMMARY if summary else ExtractionStatus.FAILED
+            text = summary if page is None or len(summary) >= len(page.text) else page.text
+        else:
+            status = page.status
+            # A teaser is matched on everything known: the feed's summary may say more than the page.
+            text = page.text if status is ExtractionStatus.FULL or len(page.text) >= len(summary) else summary
+        return Article(
+            url=url, title=(entry.title or (page.title if page else None) or "").strip() or "(untitled)",
+            text=text, published=entry.published or (page.published if page else None),
+            lang=entry.lang or (page.lang if page else None), author=entry.author or (page.author if page else None),
+            outlet=outlet, summary=summary, status=status)
+
+    async def _page(self, entry: FeedEntry) -> ExtractedPage | None:
+        assert entry.link is not None
+        t0 = time.perf_counter()
+        try:
+            page = await self.fetcher.fetch_page(entry.link)
+        except FetchError as exc:
+            log.warning("article_fetch_error", extra={"article_url": entry.link, "error": exc.reason})
+            return None
+        finally:
+            self.timings.add("fetch_pages", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        try:
+            return await self.extractor.extract(page.content, url=page.final_url, feed_summary=entry.summary,
+                                                feed_title=entry.title)
+        except MonitorError as exc:
+            log.warning("article_extract_error", extra={"article_url": entry.link, "error": str(exc)})
+            return None
+        finally:
+            self.timings.add("extract", time.perf_counter() - t0)
+
+
+def _canonical(link: str | None) -> str | None:
+    return canonical_url(link) if link else None

@@ -1,0 +1,149 @@
+"""Articles, the keys they were seen under, and matches with their outbox rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from monitor.store.base import StoreBase
+from monitor.store.tables import ArticleRow, DeliveryRow, EntryKeyRow, FeedRow, MatchRow
+from monitor.store.timeutil import from_db, to_db
+from monitor.store.values import StoredMatch
+from monitor.types import Article, ExtractionStatus, Match
+
+
+def entry_keys(feed_id: int | None, canonical_link: str | None, guid: str | None) -> list[str]:
+    """The keys an entry is known by: its canonical link, and its guid within its feed.
+
+    A feed that changes an entry's link keeps its guid, and one that changes the guid keeps the
+    link, so either key recognises the article again.
+    """
+    keys = []
+    if canonical_link:
+        keys.append(f"url:{canonical_link}")
+    if guid:
+        keys.append(f"guid:{feed_id}:{guid.strip()}")
+    return keys
+
+
+def article_value(row: ArticleRow) -> Article:
+    return Article(
+        url=row.url, title=row.title, text=row.text, published=from_db(row.published), lang=row.lang,
+        author=row.author, outlet=row.outlet, summary=row.summary, status=ExtractionStatus(row.status),
+        id=str(row.id),
+    )
+
+
+class ArticleStore(StoreBase):
+    def seen_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` the store knows already."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self.session() as s:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(s.exec(select(EntryKeyRow.key).where(col(EntryKeyRow.key).in_(chunk))).all())
+        return found
+
+    def save_article(self, article: Article, *, link: str, keys: Sequence[str], feed_id: int | None,
+                     now: datetime, matches: Sequence[Match] = (), alert: bool = True,
+                     channels: Mapping[str, Sequence[str]] | None = None) -> int | None:
+        """Store an article, its keys, its matches and their outbox rows in ONE transaction.
+
+        Returns the article's id, or None when another key of it was stored meanwhile (the
+        article is then already known and nothing is written). `channels` maps a watchlist to the
+        channels it notifies; a delivery row is written per match and channel when `alert`.
+        """
+        try:
+            with self.session() as s:
+                existing = s.exec(select(ArticleRow).where(ArticleRow.url == article.url)).first()
+                if existing is not None:
+                    self._add_keys(s, existing.id, keys)
+                    return None
+                row = ArticleRow(
+                    url=article.url, link=link, feed_id=feed_id, title=article.title, text=article.text,
+                    summary=article.summary, author=article.author, published=to_db(article.published),
+                    lang=article.lang, outlet=article.outlet, status=str(article.status),
+                    fetched_at=to_db(now),  # type: ignore[arg-type]
+                )
+                s.add(row)
+                s.flush()
+                assert row.id is not None
+                self._add_keys(s, row.id, keys)
+                for match in matches:
+                    self._add_match(s, row.id, match, now=now, alert=alert,
+                                    channels=(channels or {}).get(match.watchlist, ()))
+                return row.id
+        except IntegrityError:
+            return None
+
+    @staticmethod
+    def _add_keys(s: Session, article_id: int | None, keys: Sequence[str]) -> None:
+        assert article_id is not None
+        known = set(s.exec(select(EntryKeyRow.key).where(col(EntryKeyRow.key).in_(list(keys)))).all())
+        for key in dict.fromkeys(keys):
+            if key not in known:
+                s.add(EntryKeyRow(key=key, article_id=article_id))
+
+    @staticmethod
+    def _add_match(s: Session, article_id: int, match: Match, *, now: datetime, alert: bool,
+                   channels: Sequence[str]) -> None:
+        row = MatchRow(article_id=article_id, watchlist=match.watchlist, score=match.score,
+                       why=json.dumps(list(match.why), ensure_ascii=False), snippet=match.snippet,
+                       parts=json.dumps([list(p) for p in match.parts]), alerted=alert,
+                       created_at=to_db(now))  # type: ignore[arg-type]
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        if alert:
+            for channel in dict.fromkeys(channels):
+                s.add(DeliveryRow(match_id=row.id, channel=channel, status="pending",
+                                  next_attempt_at=to_db(now), created_at=to_db(now)))  # type: ignore[arg-type]
+
+    def articles(self, *, since: datetime | None = None, limit: int | None = None) -> list[Article]:
+        with self.session() as s:
+            query = select(ArticleRow).order_by(col(ArticleRow.id))
+            if since is not None:
+                query = query.where(col(ArticleRow.fetched_at) >= to_db(since))
+            if limit is not None:
+                query = query.limit(limit)
+            return [article_value(r) for r in s.exec(query).all()]
+
+    def count_articles(self) -> int:
+        with self.session() as s:
+            return len(s.exec(select(ArticleRow.id)).all())
+
+    def matches(self, *, since: datetime | None = None, watchlist: str | None = None,
+                limit: int | None = None) -> list[StoredMatch]:
+        with self.session() as s:
+            query = (select(MatchRow, ArticleRow, FeedRow)
+                     .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+                     .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id), isouter=True)
+                     .order_by(col(MatchRow.created_at).desc(), col(MatchRow.id).desc()))
+            if since is not None:
+                query = query.where(col(MatchRow.created_at) >= to_db(since))
+            if watchlist is not None:
+                query = query.where(col(MatchRow.watchlist) == watchlist)
+            if limit is not None:
+                query = query.limit(limit)
+            rows = s.exec(query).all()
+            ids = [m.id for m, _a, _f in rows]
+            deliveries: dict[int, list[tuple[str, str]]] = {}
+            if ids:
+                for d in s.exec(select(DeliveryRow).where(col(DeliveryRow.match_id).in_(ids))).all():
+                    deliveries.setdefault(d.match_id, []).append((d.channel, d.status))
+            out = []
+            for m, a, f in rows:
+                assert m.id is not None and a.id is not None
+                out.append(StoredMatch(
+                    id=m.id, watchlist=m.watchlist, score=m.score, why=tuple(json.loads(m.why)),
+                    snippet=m.snippet, created_at=from_db(m.created_at),  # type: ignore[arg-type]
+                    alerted=m.alerted, article_id=a.id, url=a.link or a.url, title=a.title,
+                    outlet=a.outlet or (f.name or f.title if f else None), published=from_db(a.published),
+                    status=a.status, deliveries=tuple(sorted(deliveries.get(m.id, []))),
+                ))
+            return out

@@ -1,0 +1,121 @@
+"""Feeds and their fetch state: the schedule is held in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from monitor.store.base import StoreBase
+from monitor.store.tables import FeedRow
+from monitor.store.timeutil import from_db, to_db
+from monitor.store.values import FeedState
+
+
+def _state(row: FeedRow) -> FeedState:
+    assert row.id is not None
+    return FeedState(
+        id=row.id, url=row.url, name=row.name, title=row.title,
+        interval=timedelta(seconds=row.interval_seconds), pinned=row.pinned,
+        next_check_at=from_db(row.next_check_at), etag=row.etag, last_modified=row.last_modified,
+        polls=row.polls, last_polled_at=from_db(row.last_polled_at),
+        last_success_at=from_db(row.last_success_at), error_count=row.error_count,
+        last_error=row.last_error, last_error_at=from_db(row.last_error_at),
+        entries_seen=row.entries_seen, active=row.active,
+    )
+
+
+class FeedStore(StoreBase):
+    def sync_feeds(self, feeds: Sequence[tuple[str, str | None, timedelta | None]], *,
+                   default_interval: timedelta, now: datetime) -> None:
+        """Make the feeds table agree with the configuration: (url, name, every) per feed.
+
+        New feeds are due at once; a feed that left the configuration is kept inactive, so its
+        articles keep their history; a changed `every:` takes effect from the next check.
+        """
+        wanted = {url: (name, every) for url, name, every in feeds}
+        with self.session() as s:
+            rows = {r.url: r for r in s.exec(select(FeedRow)).all()}
+            for url, (name, every) in wanted.items():
+                interval = int((every or default_interval).total_seconds())
+                row = rows.get(url)
+                if row is None:
+                    s.add(FeedRow(url=url, name=name, interval_seconds=interval, pinned=every is not None,
+                                  next_check_at=to_db(now), created_at=to_db(now)))  # type: ignore[arg-type]
+                    continue
+                row.active, row.name = True, name
+                if every is not None or row.pinned:
+                    if row.interval_seconds != interval and row.next_check_at is not None:
+                        row.next_check_at = min(row.next_check_at, to_db(now + timedelta(seconds=interval)))  # type: ignore[type-var]
+                    row.interval_seconds, row.pinned = interval, every is not None
+            for url, row in rows.items():
+                if url not in wanted and row.active:
+                    row.active = False
+
+    def claim_due_feeds(self, *, now: datetime, owner: str, lease: timedelta,
+                        limit: int = 10_000) -> list[FeedState]:
+        """Claim the active feeds that are due, with a lease, so two workers never poll one feed."""
+        db_now = to_db(now)
+        with self.session() as s:
+            candidates = s.exec(
+                select(FeedRow.id).where(FeedRow.active == True)  # noqa: E712
+                .where(or_(col(FeedRow.next_check_at).is_(None), col(FeedRow.next_check_at) <= db_now))
+                .where(or_(col(FeedRow.lease_until).is_(None), col(FeedRow.lease_until) < db_now))
+                .order_by(col(FeedRow.next_check_at)).limit(limit)
+            ).all()
+        claimed: list[FeedState] = []
+        for feed_id in candidates:
+            with self.session() as s:
+                result = s.execute(
+                    update(FeedRow).where(col(FeedRow.id) == feed_id)
+                    .where(or_(col(FeedRow.lease_until).is_(None), col(FeedRow.lease_until) < db_now))
+                    .values(lease_until=to_db(now + lease), lease_owner=owner)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    row = s.get(FeedRow, feed_id)
+                    assert row is not None
+                    claimed.append(_state(row))
+        return claimed
+
+    def record_poll(self, feed_id: int, *, now: datetime, next_check: datetime, interval: timedelta | None = None,
+                    etag: str | None = None, last_modified: str | None = None, title: str | None = None,
+                    new_entries: int = 0, error: str | None = None, modified: bool = True) -> FeedState:
+        """Store a poll's outcome and release the lease."""
+        with self.session() as s:
+            row = s.get(FeedRow, feed_id)
+            assert row is not None
+            row.polls += 1
+            row.last_polled_at = to_db(now)
+            row.next_check_at = to_db(next_check)
+            row.lease_until, row.lease_owner = None, None
+            if interval is not None and not row.pinned:
+                row.interval_seconds = int(interval.total_seconds())
+            if error is None:
+                row.last_success_at = to_db(now)
+                row.error_count = 0
+                if modified or etag is not None:
+                    row.etag = etag
+                if modified or last_modified is not None:
+                    row.last_modified = last_modified
+                if title:
+                    row.title = title
+                row.entries_seen += new_entries
+            else:
+                row.error_count += 1
+                row.last_error = error
+                row.last_error_at = to_db(now)
+            return _state(row)
+
+    def feeds(self, *, include_inactive: bool = False) -> list[FeedState]:
+        with self.session() as s:
+            query = select(FeedRow).order_by(col(FeedRow.id))
+            if not include_inactive:
+                query = query.where(FeedRow.active == True)  # noqa: E712
+            return [_state(r) for r in s.exec(query).all()]
+
+    def feed(self, url: str) -> FeedState | None:
+        with self.session() as s:
+            row = s.exec(select(FeedRow).where(FeedRow.url == url)).first()
+            return _state(row) if row else None

@@ -1,0 +1,108 @@
+"""The SQLModel tables. They stay inside monitor/store/: the rest of the program sees values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class FeedRow(SQLModel, table=True):
+    """A feed with its fetch state: the schedule lives here, so a restart loses nothing."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column_kwargs={"unique": True}, max_length=2048)
+    name: str | None = None
+    title: str | None = None
+    active: bool = True
+    """False once the feed left monitor.yaml; kept so its articles keep their outlet."""
+    interval_seconds: int = 900
+    pinned: bool = False
+    """True when `every:` fixes the interval."""
+    next_check_at: datetime | None = Field(default=None, index=True)
+    lease_until: datetime | None = None
+    lease_owner: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    polls: int = 0
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    error_count: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_at: datetime | None = None
+    entries_seen: int = 0
+    created_at: datetime
+
+
+class ArticleRow(SQLModel, table=True):
+    """An article, unique by canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column_kwargs={"unique": True}, max_length=2048)
+    link: str = Field(max_length=4096)
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id", index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    published: datetime | None = Field(default=None, index=True)
+    lang: str | None = None
+    outlet: str | None = None
+    status: str = "full"
+    fetched_at: datetime = Field(index=True)
+
+
+class EntryKeyRow(SQLModel, table=True):
+    """Every key under which an article was seen (canonical link, feed guid), so a feed entry whose
+    title or URL changes is still recognised as the same article."""
+
+    __tablename__ = "entry_keys"
+
+    key: str = Field(primary_key=True, max_length=4096)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+
+
+class MatchRow(SQLModel, table=True):
+    """An article matched a watchlist; unique per article and watchlist."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("article_id", "watchlist", name="uq_match_article_watchlist"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    watchlist: str = Field(index=True)
+    score: float
+    why: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON list of reasons."""
+    snippet: str = Field(default="", sa_column=Column(Text, nullable=False))
+    parts: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    alerted: bool = True
+    """False for matches made silently (first poll of a feed, entries older than the backfill window)."""
+    created_at: datetime = Field(index=True)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The outbox: one row per match and channel, written in the same transaction as the match."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("match_id", "channel", name="uq_delivery_match_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    channel: str
+    status: str = "pending"
+    """pending → sent | dead."""
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: datetime | None = None
+    created_at: datetime
