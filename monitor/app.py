@@ -20,6 +20,7 @@ from monitor.outbox import Outbox
 from monitor.pipeline import Pipeline
 from monitor.store import Store, open_store
 from monitor.store.timeutil import utcnow
+from monitor.stories import StoryIndex
 from monitor.types import Problem
 
 
@@ -67,8 +68,7 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
     """A ready Pipeline: the store synced with the configured feeds, channels open; closed on exit."""
     settings = loaded.settings
     store = store or open_store(settings.database_url)
-    store.sync_feeds([(f.url, f.name, f.every) for f in settings.feeds], default_interval=settings.every,
-                     now=utcnow())
+    store.sync_feeds(settings.feed_specs(), default_interval=settings.first_interval, now=utcnow())
     channels = {name: build_channel(name, cfg, console_stream=console or sys.stdout)
                 for name, cfg in settings.active_channels.items()}
     outbox = Outbox(store, channels, first_retry=settings.delivery.first_retry,
@@ -76,8 +76,11 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
     extractor = Extractor(extract_workers)
     fetcher = Fetcher(settings.fetch, user_agent=user_agent(settings))
     try:
-        yield Pipeline(settings=settings, store=store, fetcher=fetcher, extractor=extractor,
-                       matcher=Matcher(loaded.watchlists), watchlists=loaded.watchlists, outbox=outbox)
+        pipeline = Pipeline(settings=settings, store=store, fetcher=fetcher, extractor=extractor,
+                            matcher=Matcher(loaded.watchlists), watchlists=loaded.watchlists, outbox=outbox,
+                            stories=StoryIndex(window=settings.story_window))
+        pipeline.restore_stories()
+        yield pipeline
     finally:
         await fetcher.aclose()
         await outbox.aclose()

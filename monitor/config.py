@@ -95,17 +95,29 @@ class Settings(_Strict):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    every: timedelta = timedelta(minutes=15)
+    every: timedelta | None = None
+    """Pins every feed without its own `every:` to this interval; unset, intervals adapt to each feed's pace."""
     backfill: timedelta = timedelta(hours=24)
+    story_window: timedelta = timedelta(hours=48)
+    """Articles about the same story within this window alert once."""
     min_interval: timedelta = timedelta(minutes=5)
     max_interval: timedelta = timedelta(hours=24)
     log_level: str = "INFO"
     base_dir: Path = Path(".")
     source: Path | None = None
 
-    _durations = field_validator("every", "backfill", "min_interval", "max_interval", mode="before")(
-        classmethod(lambda cls, v: _duration(v))
+    _durations = field_validator("every", "backfill", "story_window", "min_interval", "max_interval", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _duration(v))
     )
+
+    @property
+    def first_interval(self) -> timedelta:
+        """A new, unpinned feed's interval until its pace is known."""
+        return min(max(timedelta(minutes=15), self.min_interval), self.max_interval)
+
+    def feed_specs(self) -> list[tuple[str, str | None, timedelta | None]]:
+        """(url, name, pinned interval or None) for each configured feed."""
+        return [(f.url, f.name, f.every or self.every) for f in self.feeds]
 
     @field_validator("database")
     @classmethod

@@ -73,7 +73,7 @@ class Daemon:
             log.info("daemon_stopping", extra={"in_flight": len(self._busy)})
             scheduler.pause()
             if self._busy:
-                done, pending = await asyncio.wait(set(self._busy), timeout=self.grace)
+                _done, pending = await asyncio.wait(set(self._busy), timeout=self.grace)
                 for task in pending:
                     task.cancel()
                 if pending:

@@ -7,6 +7,7 @@ fork, not a second of imports; and nothing of the daemon's threads or sockets is
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -28,22 +29,23 @@ class Extractor:
             if self.workers > 0:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["monitor.extract"])
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                                     initializer=_quiet_libraries)
             else:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
         return self._executor
 
     async def extract(self, content: bytes, *, url: str, feed_summary: str = "",
-                      feed_title: str = "") -> ExtractedPage:
+                      feed_title: str = "", encoding: str | None = None) -> ExtractedPage:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._pool(), _extract, content, url, feed_summary, feed_title)
+                self._pool(), _extract, content, url, feed_summary, feed_title, encoding)
         except BrokenProcessPool:
             # A worker died (out of memory on a monstrous page, a C-level crash): start a new pool
             # and give this page one more chance, so one bad page cannot stop extraction for good.
             self.close()
-            return await loop.run_in_executor(self._pool(), _extract, content, url, feed_summary, feed_title)
+            return await loop.run_in_executor(self._pool(), _extract, content, url, feed_summary, feed_title, encoding)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -51,5 +53,11 @@ class Extractor:
             self._executor = None
 
 
-def _extract(content: bytes, url: str, feed_summary: str, feed_title: str) -> ExtractedPage:
-    return extract_page(content, url=url, feed_summary=feed_summary, feed_title=feed_title)
+def _quiet_libraries() -> None:
+    # Workers do not inherit the daemon's logging set-up; trafilatura's per-page warnings stay out.
+    for chatty in ("trafilatura", "htmldate", "courlan", "readability", "justext"):
+        logging.getLogger(chatty).setLevel(logging.ERROR)
+
+
+def _extract(content: bytes, url: str, feed_summary: str, feed_title: str, encoding: str | None) -> ExtractedPage:
+    return extract_page(content, url=url, feed_summary=feed_summary, feed_title=feed_title, encoding=encoding)

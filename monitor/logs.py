@@ -68,5 +68,8 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    for chatty in ("trafilatura", "htmldate", "courlan", "readability", "justext"):
+        # They log "discarding data" at WARNING for every page without text: our status says it better.
+        logging.getLogger(chatty).setLevel(logging.ERROR)

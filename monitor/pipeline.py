@@ -11,6 +11,7 @@ stored on the feed's state, and never stops the others.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -19,16 +20,17 @@ from datetime import datetime, timedelta
 
 from monitor.config import Settings
 from monitor.errors import FetchError, MonitorError
-
 from monitor.extractor import Extractor
 from monitor.fetch import Fetcher
 from monitor.matching import Matcher, Watchlist
 from monitor.outbox import DeliveryReport, Outbox
 from monitor.parse import parse_feed
-from monitor.schedule import next_check_after_error, next_check_after_success
+from monitor.schedule import WEEK, adaptive_interval, next_check_after_error, next_check_after_success
 from monitor.store import Store, entry_keys
 from monitor.store.timeutil import utcnow
 from monitor.store.values import FeedState
+from monitor.stories import ArticleFeatures, StoryIndex, article_key
+from monitor.stories import extract as story_features
 from monitor.types import Article, ExtractedPage, ExtractionStatus, FeedEntry, FetchedFeed, Match
 from monitor.urls import canonical_url
 
@@ -79,8 +81,23 @@ class Pipeline:
     matcher: Matcher
     watchlists: Sequence[Watchlist]
     outbox: Outbox
+    stories: StoryIndex = field(default_factory=StoryIndex)
     owner: str = "local"
     timings: Timings = field(default_factory=Timings)
+
+    def restore_stories(self, now: datetime | None = None) -> int:
+        """Rebuild the story index from the stored articles of the open window, after a restart."""
+        now = now or utcnow()
+        restored = 0
+        for member in self.store.story_members(since=now - self.stories.window):
+            try:
+                features = ArticleFeatures.from_json(json.loads(member.features))
+            except ValueError:
+                continue  # features of an older version: the article's story stays as stored
+            self.stories.restore(article_key(Article(url=member.url, title="", text="")), member.story_id,
+                                 features, at=member.at)
+            restored += 1
+        return restored
 
     def routes(self) -> dict[str, list[str]]:
         """Which channels each watchlist notifies: its `notify:` list, or every channel."""
@@ -136,8 +153,10 @@ class Pipeline:
         result = await self.fetcher.fetch_feed(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         self.timings.add("fetch", time.perf_counter() - t0)
         if not isinstance(result, FetchedFeed):
-            next_check = next_check_after_success(feed, self.settings, now=now, floor=result.max_age)
-            self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag,
+            interval = self._interval(feed, now)
+            next_check = next_check_after_success(feed, self.settings, now=now, floor=result.max_age,
+                                                  interval=interval)
+            self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag, interval=interval,
                                    last_modified=result.last_modified, modified=False)
             log.info("feed_not_modified", extra={"feed_url": feed.url})
             return FeedResult(feed.url, not_modified=True)
@@ -151,15 +170,23 @@ class Pipeline:
         outlet = feed.name or parsed.title or feed.title
         outcomes = await asyncio.gather(*(self._article(feed, entry, outlet, first_poll, now) for entry in new))
         floors = [f for f in (result.max_age, parsed.ttl) if f is not None]
-        next_check = next_check_after_success(feed, self.settings, now=now, floor=max(floors) if floors else None)
-        self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag,
+        interval = self._interval(feed, now)
+        next_check = next_check_after_success(feed, self.settings, now=now, floor=max(floors) if floors else None,
+                                              interval=interval)
+        self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag, interval=interval,
                                last_modified=result.last_modified, title=parsed.title, new_entries=len(new))
         stored = [o for o in outcomes if o is not None]
         matches = sum(len(m) for m, _ in stored)
-        alerts = sum(len(m) for m, alert in stored if alert)
+        alerts = sum(1 for _m, alerted in stored if alerted)
         log.info("feed_polled", extra={"feed_url": feed.url, "entries": len(parsed.entries), "new": len(new),
                                        "matches": matches, "alerts": alerts})
         return FeedResult(feed.url, new_articles=len(stored), matches=matches, alerts=alerts)
+
+    def _interval(self, feed: FeedState, now: datetime) -> timedelta | None:
+        """The adapted interval of an unpinned feed (None keeps a pinned feed's)."""
+        if feed.pinned:
+            return None
+        return adaptive_interval(self.store.entries_since(feed.id, now - WEEK), self.settings)
 
     def _unseen(self, feed: FeedState, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
         """Entries the store does not know under any of their keys (first of duplicates in the feed)."""
@@ -183,19 +210,26 @@ class Pipeline:
             self.timings.add("match", time.perf_counter() - t0)
             alert = self._alertable(entry, article, first_poll, now)
             t0 = time.perf_counter()
-            article_id = self.store.save_article(
+            features = story_features(article)
+            story = self.stories.add(article, at=now, features=features)
+            self.timings.add("group", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            saved = self.store.save_article(
                 article, link=link, keys=entry_keys(feed.id, _canonical(entry.link), entry.guid),
-                feed_id=feed.id, now=now, matches=matches, alert=alert, channels=self.routes())
+                feed_id=feed.id, now=now, matches=matches, alert=alert, channels=self.routes(),
+                story_id=story.story_id, features=json.dumps(features.to_json(), separators=(",", ":")))
             self.timings.add("store", time.perf_counter() - t0)
         except MonitorError as exc:
             log.warning("article_error", extra={"feed_url": feed.url, "article_url": link, "error": str(exc)})
             return None
-        if article_id is None:
+        if saved is None:
             return None
         for match in matches:
-            log.info("article_matched", extra={"article_url": link, "watchlist": match.watchlist,
-                                               "score": round(match.score, 3), "alert": alert})
-        return matches, alert
+            log.info("article_matched", extra={
+                "article_url": link, "watchlist": match.watchlist, "score": round(match.score, 3),
+                "alert": match.watchlist in saved.alerted, "story": story.story_id,
+                **({"joined_story": story.reason} if match.watchlist in saved.joined_story and alert else {})})
+        return matches, bool(saved.alerted)
 
     def _alertable(self, entry: FeedEntry, article: Article, first_poll: bool, now: datetime) -> bool:
         """Old news never alerts: adding a feed must not flood anyone.
@@ -238,7 +272,7 @@ class Pipeline:
         t0 = time.perf_counter()
         try:
             return await self.extractor.extract(page.content, url=page.final_url, feed_summary=entry.summary,
-                                                feed_title=entry.title)
+                                                feed_title=entry.title, encoding=page.encoding)
         except MonitorError as exc:
             log.warning("article_extract_error", extra={"article_url": entry.link, "error": str(exc)})
             return None

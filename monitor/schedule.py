@@ -12,10 +12,21 @@ from datetime import datetime, timedelta
 from monitor.config import Settings
 from monitor.store.values import FeedState
 
+WEEK = timedelta(days=7)
+
+
+def adaptive_interval(entries_last_week: int, settings: Settings) -> timedelta:
+    """A feed's interval from its pace, as Miniflux's entry-frequency scheduler does: a week divided by
+    the entries of the last week, clamped to [min_interval, max_interval]; a silent feed gets the maximum."""
+    if entries_last_week <= 0:
+        return settings.max_interval
+    return min(max(WEEK / entries_last_week, settings.min_interval), settings.max_interval)
+
 
 def next_check_after_success(feed: FeedState, settings: Settings, *, now: datetime,
-                             floor: timedelta | None = None) -> datetime:
-    interval = feed.interval
+                             floor: timedelta | None = None, interval: timedelta | None = None) -> datetime:
+    """`interval` is the feed's new (adapted) interval; pinned feeds keep theirs."""
+    interval = feed.interval if feed.pinned or interval is None else interval
     if floor is not None:
         interval = max(interval, min(floor, settings.max_interval))
     return now + _jitter(interval)

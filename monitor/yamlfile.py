@@ -148,9 +148,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> Loc:
     # pydantic puts the names of union members and function validators into loc; users never wrote those.
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, int):
-            out.append(part)
-        elif isinstance(part, str) and not (part.startswith("function-") or "[" in part or part in _UNION_TAGS):
+        if isinstance(part, int) or (isinstance(part, str) and not (part.startswith("function-") or "[" in part or part in _UNION_TAGS)):
             out.append(part)
     return tuple(out)
 

@@ -117,7 +117,7 @@ def test_run_once_alerts_once_by_email_and_slack(tmp_path: Path, servers: tuple[
 
 def test_second_cycle_is_conditional_and_new_entries_alert(tmp_path: Path,
                                                            servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
-    web, smtp, slack = servers
+    web, smtp, _slack = servers
     wd = workdir(tmp_path)
     feeds = news_site(web, n_pages=2)
     cfg = write_config(wd, feeds[:1], smtp, None, extra="every: 1s\n")

@@ -271,6 +271,24 @@ def test_loopback_refused_by_default_and_nothing_sent(server: Server) -> None:
     assert server.seen == []
 
 
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://2130706433:9/", "127.0.0.1"),  # decimal
+        ("http://0x7f.1:9/", "127.0.0.1"),  # hex, short form
+        ("http://127.1:9/", "127.0.0.1"),
+        ("http://[::ffff:127.0.0.1]:9/", "::ffff:127.0.0.1"),
+        ("http://[::1]:9/", "::1"),
+        ("http://0:9/", "0.0.0.0"),
+    ],
+)
+def test_encoded_local_addresses_refused(url: str, address: str) -> None:
+    with pytest.raises(BlockedAddress) as info:
+        run(get_page(FetchSettings(), url))
+    assert address in info.value.reason
+    assert "allow_private_networks" in info.value.reason
+
+
 def _only_127_0_0_2(ip: object) -> str | None:
     """A stand-in rule: 127.0.0.2 plays a private address and 127.0.0.1 a public one."""
     return "private" if str(ip) == "127.0.0.2" else None

@@ -66,9 +66,9 @@ def test_article_matches_and_outbox_rows_in_one_transaction(store: Store) -> Non
     now = utcnow()
     match = Match("EU leaders", 0.9, ("EU leader: Orban", "place: Moscow"), snippet="Orban arrived in Moscow.")
     keys = entry_keys(1, "https://news.example/a/1", "guid-1")
-    aid = store.save_article(_article(), link="https://news.example/a/1?utm_source=x", keys=keys, feed_id=None,
-                             now=now, matches=[match], channels={"EU leaders": ["mail", "chat"]})
-    assert aid is not None
+    saved = store.save_article(_article(), link="https://news.example/a/1?utm_source=x", keys=keys, feed_id=None,
+                               now=now, matches=[match], channels={"EU leaders": ["mail", "chat"]})
+    assert saved is not None and saved.alerted == ("EU leaders",)
     assert store.seen_keys(keys) == set(keys)
     claimed = store.claim_deliveries(now=now, lease=timedelta(minutes=1))
     assert sorted(d.channel for d in claimed) == ["chat", "mail"]
@@ -114,3 +114,24 @@ def test_delivery_retry_sent_dead_and_operator_retry(store: Store) -> None:
     assert by_status["sent"].attempts == 2 and by_status["dead"].last_error == "404 no_service"
     assert store.retry_deliveries(dead=True, now=now) == 1
     assert [d.channel for d in store.claim_deliveries(now=now, lease=timedelta(minutes=1))] == ["chat"]
+
+
+def test_one_alert_per_story_and_watchlist(store: Store) -> None:
+    now = utcnow()
+    a, b = Match("EU leaders", 0.9, ("x",)), Match("Russia", 0.6, ("y",))
+    first = store.save_article(_article("https://one.example/1"), link="l1", keys=["url:1"], feed_id=None, now=now,
+                               matches=[a], channels={"EU leaders": ["mail"], "Russia": ["mail"]}, story_id="s1")
+    second = store.save_article(_article("https://two.example/2"), link="l2", keys=["url:2"], feed_id=None, now=now,
+                                matches=[a, b], channels={"EU leaders": ["mail"], "Russia": ["mail"]}, story_id="s1")
+    other = store.save_article(_article("https://three.example/3"), link="l3", keys=["url:3"], feed_id=None,
+                               now=now, matches=[a], channels={"EU leaders": ["mail"]}, story_id="s2")
+    assert first is not None and second is not None and other is not None
+    assert first.alerted == ("EU leaders",)
+    assert second.alerted == ("Russia",) and second.joined_story == ("EU leaders",)
+    assert other.alerted == ("EU leaders",)
+    assert store.pending_count() == 3
+    dup = next(m for m in store.matches() if m.url == "l2" and m.watchlist == "EU leaders")
+    assert not dup.alerted and dup.duplicate_of is not None
+    [s1, s2] = sorted(store.stories(), key=lambda st: st.id)
+    assert (s1.id, s1.articles, s1.watchlists) == ("s1", 2, ("EU leaders", "Russia"))
+    assert s2.articles == 1

@@ -6,7 +6,13 @@ import click
 
 from monitor.app import load_all
 from monitor.commands.common import (
-    chosen_config, config_option, guard, print_jsonl, print_table, since_option, when,
+    chosen_config,
+    config_option,
+    guard,
+    print_jsonl,
+    print_table,
+    since_option,
+    when,
 )
 from monitor.store import open_store
 

@@ -8,7 +8,14 @@ import click
 
 from monitor.articles_io import read_articles, read_labels
 from monitor.commands.common import (
-    chosen_config, config_option, err, guard, out, print_jsonl, print_table, since_option,
+    chosen_config,
+    config_option,
+    err,
+    guard,
+    out,
+    print_jsonl,
+    print_table,
+    since_option,
 )
 from monitor.errors import ConfigError
 from monitor.evaluate import evaluate, score

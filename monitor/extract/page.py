@@ -82,6 +82,7 @@ def extract_page(
     document = _trafilatura(page, url) if page.strip() else None
     text = tidy(_field_text(document))
     title = _field(document, "title") or (" ".join(feed_title.split()) or None)
+    text = _without_headline(text, title)
     summary = html_to_text(feed_summary) if "<" in feed_summary else tidy(feed_summary)
     author = _field(document, "author")
     published = _published(getattr(document, "date", None))
@@ -95,6 +96,14 @@ def extract_page(
         status = ExtractionStatus.FULL
     lang = page_language(page, text) if text else None
     return ExtractedPage(title=title, text=text, author=author, published=published, lang=lang, status=status)
+
+
+def _without_headline(text: str, title: str | None) -> str:
+    """The article's text without the <h1> that repeats its title: the title is stored on its own."""
+    first, _, rest = text.partition("\n")
+    if title and rest and first.casefold().strip() == title.casefold().strip():
+        return rest
+    return text
 
 
 def _field_text(document: Any) -> str:

@@ -88,11 +88,11 @@ def _translated(url: str, settings: FetchSettings) -> Iterator[None]:
     try:
         yield
     except AddressRefused as exc:
-        where = f"{exc.host} is" if exc.host == exc.address else f"{exc.host} resolves to {exc.address},"
-        raise BlockedAddress(
-            url,
-            f"{where} a {exc.reason} address; fetch.allow_private_networks is off",
-        ) from exc
+        if exc.host == exc.address:
+            what = f"{exc.address} is not a public address ({exc.reason})"
+        else:
+            what = f"{exc.host} resolves to {exc.address} ({exc.reason})"
+        raise BlockedAddress(url, f"{what}, and fetch.allow_private_networks is off") from exc
     except Unresolvable as exc:
         raise FetchError(url, f"DNS lookup failed for {exc.host}") from exc
     except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,

@@ -61,9 +61,7 @@ def tokenize(text: str) -> list[str]:
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*[ \t\u00a0]+|[ \t]*\n\s*")
 _OPENERS = "\"'“‘„«([¿¡–—-"
 _ABBREV = frozenset(
-    "mr mrs ms dr st prof gen sen rep gov lt col capt sgt jr sr inc ltd co corp no nr vs etc approx "
-    "jan feb mar apr jun jul aug sep sept oct nov dec hr dipl ing mgr bc ks bzw ca vgl tzv napr tj resp "
-    "sz pl ifj id gosp pt sra sr dott on".split())
+    ["mr", "mrs", "ms", "dr", "st", "prof", "gen", "sen", "rep", "gov", "lt", "col", "capt", "sgt", "jr", "sr", "inc", "ltd", "co", "corp", "no", "nr", "vs", "etc", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "hr", "dipl", "ing", "mgr", "bc", "ks", "bzw", "ca", "vgl", "tzv", "napr", "tj", "resp", "sz", "pl", "ifj", "id", "gosp", "pt", "sra", "sr", "dott", "on"])
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -92,18 +92,26 @@ def language_tag(value: object) -> str | None:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:+-]+)["']""")
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-# WHATWG Encoding: these labels mean windows-1252 in every browser, so pages written for browsers
-# rely on it (curly quotes in 0x80–0x9F).
-_WINDOWS_1252 = frozenset({"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "ascii", "us-ascii",
-                           "iso_8859-1", "cp819", "ibm819", "windows-1252", "cp1252", "x-cp1252"})
+# WHATWG Encoding maps these labels to the superset every browser decodes with, so pages written
+# for browsers rely on the superset: curly quotes in 0x80–0x9F of "ISO-8859-1", GBK in "GB2312".
+_SUPERSETS = {
+    **dict.fromkeys(("latin-1", "latin1", "iso-8859-1", "iso8859-1", "iso_8859-1", "l1", "cp819", "ibm819",
+                     "ascii", "us-ascii", "windows-1252", "cp1252", "x-cp1252"), "cp1252"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "gb_2312-80", "chinese", "csgb2312", "gb18030"), "gb18030"),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "cseuckr", "windows-949"), "cp949"),
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "windows-31j"), "cp932"),
+    **dict.fromkeys(("big5", "big5-hkscs", "cn-big5", "x-x-big5"), "big5hkscs"),
+    **dict.fromkeys(("iso-8859-9", "latin5", "windows-1254"), "cp1254"),
+    **dict.fromkeys(("tis-620", "iso-8859-11", "windows-874"), "cp874"),
+}
 
 
 def _codec(label: str | None) -> str | None:
     if not label:
         return None
     label = label.strip().strip("'\"").lower()
-    if label in _WINDOWS_1252:
-        return "cp1252"
+    if label in _SUPERSETS:
+        return _SUPERSETS[label]
     try:
         return codecs.lookup(label).name
     except LookupError:
@@ -118,31 +126,27 @@ def _utf8(content: bytes) -> str | None:
 
 
 def decode_html(content: bytes, declared: str | None = None) -> str:
-    """Decode a page: BOM, then the charset the server declared, then <meta charset>, then UTF-8,
-    then windows-1252 (HTML's own order, WHATWG "encoding sniffing").
+    """Decode a page: BOM, then the charset the server declared, then <meta charset>, then
+    windows-1252 (HTML's own order, WHATWG "encoding sniffing"), with one deviation: bytes that are
+    valid UTF-8 and not plain ASCII are decoded as UTF-8 whatever the labels say.
 
-    One deviation: servers often declare ISO-8859-1 by default for pages that are really UTF-8, and
-    text that is valid multi-byte UTF-8 is practically never Latin-1 by chance, so a Latin-1
-    declaration gives way to valid UTF-8.
+    Text in a legacy encoding is practically never valid multi-byte UTF-8 by chance, while wrong
+    labels are common: servers declare ISO-8859-1 by default, and pages re-saved as UTF-8 keep
+    their old <meta charset=gb2312>.
     """
     for bom, name in _BOMS:
         if content.startswith(bom):
             return content[len(bom):].decode(name, errors="replace")
+    if not content.isascii() and (text := _utf8(content)) is not None:
+        return text
     head = content[:4096]
     found = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-    candidates = [_codec(declared), _codec(found.group(1).decode("ascii") if found else None)]
-    for codec in candidates:
-        if codec is None:
-            continue
-        if codec == "cp1252" and not content.isascii():
-            text = _utf8(content)
-            if text is not None:
-                return text
-        if codec in ("utf-16", "utf-16-le", "utf-16-be") and head.isascii():
-            continue  # a <meta> that says UTF-16 in ASCII bytes is wrong by construction
-        return content.decode(codec, errors="replace")
-    text = _utf8(content)
-    return text if text is not None else content.decode("cp1252", errors="replace")
+    labels = (declared, found.group(1).decode("ascii") if found else None)
+    for codec in map(_codec, labels):
+        # A UTF-16 label on bytes that read as ASCII is wrong by construction.
+        if codec is not None and not (codec.startswith("utf-16") and head.isascii()):
+            return content.decode(codec, errors="replace")
+    return content.decode("cp1252", errors="replace")
 
 
 # --- feed discovery --------------------------------------------------------------------------

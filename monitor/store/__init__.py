@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from monitor.store.articles import ArticleStore, entry_keys
+from monitor.store.articles import ArticleStore, SavedArticle, entry_keys
 from monitor.store.deliveries import DeliveryStore
 from monitor.store.engine import create_schema, make_engine
 from monitor.store.feeds import FeedStore
-from monitor.store.values import DeliveryInfo, FeedState, PendingDelivery, StoredMatch
+from monitor.store.values import DeliveryInfo, FeedState, PendingDelivery, StoredMatch, StoryInfo, StoryMember
 
-__all__ = ["DeliveryInfo", "FeedState", "PendingDelivery", "Store", "StoredMatch", "entry_keys", "open_store"]
+__all__ = ["DeliveryInfo", "FeedState", "PendingDelivery", "SavedArticle", "Store", "StoredMatch", "StoryInfo",
+           "StoryMember", "entry_keys", "open_store"]
 
 
 class Store(FeedStore, ArticleStore, DeliveryStore):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -12,8 +13,17 @@ from sqlmodel import Session, col, select
 from monitor.store.base import StoreBase
 from monitor.store.tables import ArticleRow, DeliveryRow, EntryKeyRow, FeedRow, MatchRow
 from monitor.store.timeutil import from_db, to_db
-from monitor.store.values import StoredMatch
+from monitor.store.values import StoredMatch, StoryInfo, StoryMember
 from monitor.types import Article, ExtractionStatus, Match
+
+
+@dataclass(frozen=True, slots=True)
+class SavedArticle:
+    """What save_article stored: the article's id, and which watchlists alerted or joined a story."""
+
+    id: int
+    alerted: tuple[str, ...]
+    joined_story: tuple[str, ...]
 
 
 def entry_keys(feed_id: int | None, canonical_link: str | None, guid: str | None) -> list[str]:
@@ -51,12 +61,14 @@ class ArticleStore(StoreBase):
 
     def save_article(self, article: Article, *, link: str, keys: Sequence[str], feed_id: int | None,
                      now: datetime, matches: Sequence[Match] = (), alert: bool = True,
-                     channels: Mapping[str, Sequence[str]] | None = None) -> int | None:
+                     channels: Mapping[str, Sequence[str]] | None = None, story_id: str | None = None,
+                     features: str | None = None) -> SavedArticle | None:
         """Store an article, its keys, its matches and their outbox rows in ONE transaction.
 
-        Returns the article's id, or None when another key of it was stored meanwhile (the
-        article is then already known and nothing is written). `channels` maps a watchlist to the
-        channels it notifies; a delivery row is written per match and channel when `alert`.
+        Returns what was stored, or None when another key of it was stored meanwhile (the article
+        is then already known and nothing is written). `channels` maps a watchlist to the channels
+        it notifies; a delivery row is written per match and channel when `alert`, unless the
+        article's story already alerted for that watchlist: one alert per story, not per outlet.
         """
         try:
             with self.session() as s:
@@ -68,16 +80,20 @@ class ArticleStore(StoreBase):
                     url=article.url, link=link, feed_id=feed_id, title=article.title, text=article.text,
                     summary=article.summary, author=article.author, published=to_db(article.published),
                     lang=article.lang, outlet=article.outlet, status=str(article.status),
-                    fetched_at=to_db(now),  # type: ignore[arg-type]
+                    fetched_at=to_db(now), story_id=story_id, features=features,  # type: ignore[arg-type]
                 )
                 s.add(row)
                 s.flush()
                 assert row.id is not None
                 self._add_keys(s, row.id, keys)
+                alerted: list[str] = []
+                duplicates: list[str] = []
                 for match in matches:
-                    self._add_match(s, row.id, match, now=now, alert=alert,
+                    first = self._story_alert(s, story_id, match.watchlist) if alert and story_id else None
+                    self._add_match(s, row.id, match, now=now, alert=alert and first is None, duplicate_of=first,
                                     channels=(channels or {}).get(match.watchlist, ()))
-                return row.id
+                    (alerted if alert and first is None else duplicates).append(match.watchlist)
+                return SavedArticle(row.id, tuple(alerted), tuple(duplicates))
         except IntegrityError:
             return None
 
@@ -90,12 +106,22 @@ class ArticleStore(StoreBase):
                 s.add(EntryKeyRow(key=key, article_id=article_id))
 
     @staticmethod
+    def _story_alert(s: Session, story_id: str, watchlist: str) -> int | None:
+        """The match that already alerted for this story and watchlist, if any."""
+        return s.exec(
+            select(MatchRow.id).join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+            .where(ArticleRow.story_id == story_id).where(MatchRow.watchlist == watchlist)
+            .where(MatchRow.alerted == True)  # noqa: E712
+            .order_by(col(MatchRow.id)).limit(1)
+        ).first()
+
+    @staticmethod
     def _add_match(s: Session, article_id: int, match: Match, *, now: datetime, alert: bool,
-                   channels: Sequence[str]) -> None:
+                   channels: Sequence[str], duplicate_of: int | None = None) -> None:
         row = MatchRow(article_id=article_id, watchlist=match.watchlist, score=match.score,
                        why=json.dumps(list(match.why), ensure_ascii=False), snippet=match.snippet,
                        parts=json.dumps([list(p) for p in match.parts]), alerted=alert,
-                       created_at=to_db(now))  # type: ignore[arg-type]
+                       duplicate_of=duplicate_of, created_at=to_db(now))  # type: ignore[arg-type]
         s.add(row)
         s.flush()
         assert row.id is not None
@@ -145,5 +171,54 @@ class ArticleStore(StoreBase):
                     alerted=m.alerted, article_id=a.id, url=a.link or a.url, title=a.title,
                     outlet=a.outlet or (f.name or f.title if f else None), published=from_db(a.published),
                     status=a.status, deliveries=tuple(sorted(deliveries.get(m.id, []))),
+                    story_id=a.story_id, duplicate_of=m.duplicate_of,
                 ))
             return out
+
+    def story_members(self, *, since: datetime) -> list[StoryMember]:
+        """Articles of the stories still open (fetched since `since`), oldest first."""
+        with self.session() as s:
+            rows = s.exec(select(ArticleRow)
+                          .where(col(ArticleRow.fetched_at) >= to_db(since))
+                          .where(col(ArticleRow.story_id).is_not(None))
+                          .order_by(col(ArticleRow.fetched_at), col(ArticleRow.id))).all()
+            out = []
+            for row in rows:
+                at = from_db(row.published) or from_db(row.fetched_at)
+                if row.story_id and row.features and at is not None:
+                    out.append(StoryMember(row.url, row.story_id, row.features, at))
+            return out
+
+    def stories(self, *, since: datetime | None = None, limit: int | None = None) -> list[StoryInfo]:
+        """Stories with articles fetched since `since`, newest first, with their outlets."""
+        with self.session() as s:
+            query = select(ArticleRow, FeedRow).join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id),
+                                                     isouter=True).where(col(ArticleRow.story_id).is_not(None))
+            if since is not None:
+                query = query.where(col(ArticleRow.fetched_at) >= to_db(since))
+            rows = s.exec(query.order_by(col(ArticleRow.fetched_at), col(ArticleRow.id))).all()
+            watchlists: dict[str, set[str]] = {}
+            ids = [a.id for a, _f in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for watchlist, story in s.exec(
+                        select(MatchRow.watchlist, ArticleRow.story_id)
+                        .join(ArticleRow, col(ArticleRow.id) == col(MatchRow.article_id))
+                        .where(col(MatchRow.article_id).in_(chunk))).all():
+                    if story:
+                        watchlists.setdefault(story, set()).add(watchlist)
+        grouped: dict[str, list[tuple[ArticleRow, FeedRow | None]]] = {}
+        for a, f in rows:
+            assert a.story_id is not None
+            grouped.setdefault(a.story_id, []).append((a, f))
+        out = []
+        for story_id, members in grouped.items():
+            first = members[0][0]
+            outlets = tuple(dict.fromkeys(
+                o for a, f in members if (o := a.outlet or (f.name or f.title if f else None))))
+            seen = [from_db(a.fetched_at) for a, _f in members]
+            out.append(StoryInfo(story_id, first.title, first.link or first.url, len(members), outlets,
+                                 min(t for t in seen if t), max(t for t in seen if t),
+                                 tuple(sorted(watchlists.get(story_id, ())))))
+        out.sort(key=lambda st: st.last_seen, reverse=True)
+        return out[:limit] if limit is not None else out

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from monitor.store.base import StoreBase
-from monitor.store.tables import FeedRow
+from monitor.store.tables import ArticleRow, FeedRow
 from monitor.store.timeutil import from_db, to_db
 from monitor.store.values import FeedState
 
@@ -23,36 +23,68 @@ def _state(row: FeedRow) -> FeedState:
         polls=row.polls, last_polled_at=from_db(row.last_polled_at),
         last_success_at=from_db(row.last_success_at), error_count=row.error_count,
         last_error=row.last_error, last_error_at=from_db(row.last_error_at),
-        entries_seen=row.entries_seen, active=row.active,
+        entries_seen=row.entries_seen, active=row.active, origin=row.origin,
     )
 
 
 class FeedStore(StoreBase):
     def sync_feeds(self, feeds: Sequence[tuple[str, str | None, timedelta | None]], *,
                    default_interval: timedelta, now: datetime) -> None:
-        """Make the feeds table agree with the configuration: (url, name, every) per feed.
+        """Make the config's feeds in the table agree with monitor.yaml: (url, name, every) per feed.
 
         New feeds are due at once; a feed that left the configuration is kept inactive, so its
-        articles keep their history; a changed `every:` takes effect from the next check.
+        articles keep their history; a changed `every:` takes effect from the next check. Feeds
+        added from the command line are left alone.
         """
         wanted = {url: (name, every) for url, name, every in feeds}
         with self.session() as s:
             rows = {r.url: r for r in s.exec(select(FeedRow)).all()}
             for url, (name, every) in wanted.items():
-                interval = int((every or default_interval).total_seconds())
-                row = rows.get(url)
-                if row is None:
-                    s.add(FeedRow(url=url, name=name, interval_seconds=interval, pinned=every is not None,
-                                  next_check_at=to_db(now), created_at=to_db(now)))  # type: ignore[arg-type]
-                    continue
-                row.active, row.name = True, name
-                if every is not None or row.pinned:
-                    if row.interval_seconds != interval and row.next_check_at is not None:
-                        row.next_check_at = min(row.next_check_at, to_db(now + timedelta(seconds=interval)))  # type: ignore[type-var]
-                    row.interval_seconds, row.pinned = interval, every is not None
+                self._upsert(s, rows.get(url), url=url, name=name, every=every, default_interval=default_interval,
+                             now=now, origin="config")
             for url, row in rows.items():
-                if url not in wanted and row.active:
+                if url not in wanted and row.active and row.origin == "config":
                     row.active = False
+
+    def add_feed(self, url: str, *, name: str | None, every: timedelta | None, default_interval: timedelta,
+                 now: datetime) -> tuple[FeedState, bool]:
+        """Add (or re-activate) a feed from the command line; returns it and whether it is new."""
+        with self.session() as s:
+            row = s.exec(select(FeedRow).where(FeedRow.url == url)).first()
+            is_new = row is None or not row.active
+            row = self._upsert(s, row, url=url, name=name, every=every, default_interval=default_interval, now=now,
+                               origin="cli" if row is None or row.origin != "config" else "config")
+            s.flush()
+            return _state(row), is_new
+
+    def remove_feed(self, url: str) -> FeedState | None:
+        """Deactivate a feed added from the command line (history stays); None if unknown."""
+        with self.session() as s:
+            row = s.exec(select(FeedRow).where(FeedRow.url == url)).first()
+            if row is None:
+                return None
+            if row.origin == "cli":
+                row.active = False
+            return _state(row)
+
+    @staticmethod
+    def _upsert(s: Session, row: FeedRow | None, *, url: str, name: str | None, every: timedelta | None,
+                default_interval: timedelta, now: datetime, origin: str) -> FeedRow:
+        interval = int((every or default_interval).total_seconds())
+        if row is None:
+            row = FeedRow(url=url, name=name, interval_seconds=interval, pinned=every is not None, origin=origin,
+                          next_check_at=to_db(now), created_at=to_db(now))  # type: ignore[arg-type]
+            s.add(row)
+            return row
+        if not row.active:
+            row.next_check_at = to_db(now)
+        row.active, row.origin = True, origin
+        row.name = name or row.name
+        if every is not None or row.pinned:
+            if row.interval_seconds != interval and row.next_check_at is not None:
+                row.next_check_at = min(row.next_check_at, to_db(now + timedelta(seconds=interval)))  # type: ignore[type-var]
+            row.interval_seconds, row.pinned = interval, every is not None
+        return row
 
     def claim_due_feeds(self, *, now: datetime, owner: str, lease: timedelta,
                         limit: int = 10_000) -> list[FeedState]:
@@ -107,6 +139,15 @@ class FeedStore(StoreBase):
                 row.last_error = error
                 row.last_error_at = to_db(now)
             return _state(row)
+
+    def entries_since(self, feed_id: int, since: datetime) -> int:
+        """How many of a feed's articles were published (or first seen) since `since`: its pace."""
+        with self.session() as s:
+            rows = s.exec(select(ArticleRow.published, ArticleRow.fetched_at).where(ArticleRow.feed_id == feed_id)
+                          .where(col(ArticleRow.fetched_at) >= to_db(since - timedelta(days=30)))).all()
+        start = to_db(since)
+        assert start is not None
+        return sum(1 for published, fetched in rows if (from_db(published) or from_db(fetched) or start) >= start)
 
     def feeds(self, *, include_inactive: bool = False) -> list[FeedState]:
         with self.session() as s:

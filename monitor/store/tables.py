@@ -18,7 +18,9 @@ class FeedRow(SQLModel, table=True):
     name: str | None = None
     title: str | None = None
     active: bool = True
-    """False once the feed left monitor.yaml; kept so its articles keep their outlet."""
+    """False once the feed left monitor.yaml (or was removed); kept so its articles keep their outlet."""
+    origin: str = "config"
+    """'config' for feeds listed in monitor.yaml, 'cli' for feeds added with `monitor feeds add/import`."""
     interval_seconds: int = 900
     pinned: bool = False
     """True when `every:` fixes the interval."""
@@ -55,6 +57,10 @@ class ArticleRow(SQLModel, table=True):
     outlet: str | None = None
     status: str = "full"
     fetched_at: datetime = Field(index=True)
+    story_id: str | None = Field(default=None, index=True, max_length=64)
+    """The story the article belongs to (monitor.stories): the first article's key."""
+    features: str | None = Field(default=None, sa_column=Column(Text))
+    """The article's story features as JSON, so the story index is rebuilt after a restart."""
 
 
 class EntryKeyRow(SQLModel, table=True):
@@ -82,7 +88,9 @@ class MatchRow(SQLModel, table=True):
     snippet: str = Field(default="", sa_column=Column(Text, nullable=False))
     parts: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     alerted: bool = True
-    """False for matches made silently (first poll of a feed, entries older than the backfill window)."""
+    """False for matches made silently: old entries (backfill), or a story that already alerted."""
+    duplicate_of: int | None = Field(default=None, foreign_key="matches.id")
+    """The match that alerted for this story and watchlist first, when this one joined its story."""
     created_at: datetime = Field(index=True)
 
 

@@ -29,6 +29,7 @@ class FeedState:
     last_error_at: datetime | None
     entries_seen: int
     active: bool
+    origin: str = "config"
 
     @property
     def outlet(self) -> str | None:
@@ -54,6 +55,32 @@ class StoredMatch:
     status: str
     deliveries: tuple[tuple[str, str], ...]
     """(channel, status) of each delivery."""
+    story_id: str | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """What the story index needs to be rebuilt after a restart."""
+
+    url: str
+    story_id: str
+    features: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoryInfo:
+    """A story as `monitor stories` lists it."""
+
+    id: str
+    title: str
+    url: str
+    articles: int
+    outlets: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    watchlists: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from monitor.stories.group import (
     StoryAssignment,
     StoryIndex,
     article_key,
+    assign_articles,
     group_articles,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "StoryAssignment",
     "StoryIndex",
     "article_key",
+    "assign_articles",
     "containment",
     "extract",
     "group_articles",

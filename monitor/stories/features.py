@@ -38,23 +38,36 @@ MAX_TERMS = 80
 """Terms kept per article: the tail of a long article adds noise and cost, not evidence."""
 
 TITLE_WEIGHT = 3.0
-LEAD_WEIGHT = 1.5
+"""A word in the title counts as much as three in the body: the headline says what happened."""
+LEAD_WEIGHT = 3.0
 LEAD_WORDS = 60
+"""The first words of the body (who, what, where) count three times as much as the background below."""
 NAME_WEIGHT = 1.6
-PAIR_WEIGHT = 1.3
-"""A two-word name ("tara reid") on top of its two words: the pair is rarer than either word."""
+"""Names (people, places, organisations) weigh more than other words of the same rarity."""
+PAIR_WEIGHT = 0.7
+"""A two-word name ("tara reid") on top of its two words, which already carry most of its weight."""
 RARITY_CEILING = 7.0
 """Zipf value at which a word carries no weight; a word never seen (zipf 0) weighs this much."""
 RARITY_POWER = 1.5
-NORM_PRIOR = 0.0
+"""Above 1, rare words gain on merely uncommon ones: "qeshm" says more than "island"."""
+UNKNOWN_WORD_RARITY = 3.0
+"""Ceiling on the weight of a lower-case word that no word list knows (see `_term_rarity`)."""
+NUMBER_RARITY = (2.0, 4.0, 6.0)
+"""Weight of a number of 1, 2, 3+ digits: a toll or a sum is a particular of its event, a digit hardly."""
+YEAR_RARITY = 3.0
+"""Years are everywhere in background sentences, so a year weighs less than a two-digit number."""
 START_NAME_ZIPF = 3.5
 """A capitalised word at a sentence start counts as a name only when rarer than this."""
 MID_NAME_ZIPF = 5.6
 """A capitalised word inside a sentence counts as a name unless very common ("People", "The")."""
 
-_TOKEN = re.compile(r"[^\W_]+")
+# Numbers keep their separators so that "35,000" is one token (and "6.1" one), not "35" and "000".
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
+_SEPARATORS = str.maketrans("", "", ".,")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”«»—–|]")
 _LANGS = frozenset(available_languages())
+_NOUNS_CAPITALISED = frozenset({"de"})
+"""German capitalises every noun: there a capital marks a name only when the word is rare too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +122,11 @@ def wordlist_lang(lang: str | None) -> str:
 
 
 @lru_cache(maxsize=200_000)
+def _fold(word: str) -> str:
+    return fold(word)
+
+
+@lru_cache(maxsize=200_000)
 def _zipf(word: str, lang: str) -> float:
     return float(zipf_frequency(word, lang))
 
@@ -122,9 +140,11 @@ def rarity(word: str, lang: str) -> float:
     """
     if word.isdigit():
         if len(word) == 4 and word[:2] in ("19", "20"):
-            return 1.5
-        return (1.0, 2.0, 3.0)[min(len(word), 3) - 1]
-    return max(0.0, RARITY_CEILING - _zipf(word, lang)) ** RARITY_POWER / RARITY_CEILING ** (RARITY_POWER - 1)
+            return YEAR_RARITY
+        return NUMBER_RARITY[min(len(word), len(NUMBER_RARITY)) - 1]
+    # Scaled so that a word never seen weighs RARITY_CEILING whatever the power.
+    rare = max(0.0, RARITY_CEILING - _zipf(word, lang))
+    return float(rare ** RARITY_POWER / RARITY_CEILING ** (RARITY_POWER - 1))
 
 
 def _is_title_case(title: str) -> bool:
@@ -149,19 +169,21 @@ def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
         if _SENTENCE_BREAK.search(gap):
             at_start = True
         raw = m.group(0)
-        term = fold(raw)
+        term = _fold(raw) if raw[0].isalpha() else raw.translate(_SEPARATORS)
         words.append(term)
         weight = boost * (LEAD_WEIGHT if position < lead_words else 1.0)
         position += 1
         lower = raw.lower()
         is_name = False
         if raw[0].isupper() and not raw.isdigit():
-            limit = START_NAME_ZIPF if (at_start or all_starts or raw.isupper()) else MID_NAME_ZIPF
+            limit = START_NAME_ZIPF if (at_start or all_starts or raw.isupper() or lang in _NOUNS_CAPITALISED) \
+                else MID_NAME_ZIPF
             is_name = _zipf(lower, lang) < limit
         at_start = False
         if len(term) < 2 and not term.isdigit():
             previous_name = None
             continue
+        surface.setdefault(term, lower)
         counts[term] += weight
         if is_name:
             named[term] += 1
@@ -172,14 +194,17 @@ def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
             previous_name = term
         else:
             previous_name = None
-        surface.setdefault(term, lower)
 
 
-def _term_rarity(term: str, lang: str, surface: dict[str, str]) -> float:
+def _term_rarity(term: str, lang: str, surface: dict[str, str], is_name: bool) -> float:
     if " " in term:
         first, second = term.split(" ", 1)
-        return PAIR_WEIGHT * (_term_rarity(first, lang, surface) + _term_rarity(second, lang, surface)) / 2
-    return rarity(surface.get(term, term), lang)
+        pair = _term_rarity(first, lang, surface, True) + _term_rarity(second, lang, surface, True)
+        return PAIR_WEIGHT * pair / 2
+    # A lower-case word no list knows is more often a typo, a run-together pair of words or a URL
+    # fragment ("gettingready", "itnewsafrica") than the key of an event: weigh it as merely rare.
+    weight = rarity(surface.get(term, term), lang)
+    return weight if is_name else min(weight, UNKNOWN_WORD_RARITY)
 
 
 def extract(article: Article) -> ArticleFeatures:
@@ -196,14 +221,14 @@ def extract(article: Article) -> ArticleFeatures:
           surface)
     weights: list[tuple[str, float]] = []
     for term, count in counts.items():
-        w = math.log1p(count) * _term_rarity(term, lang, surface)
+        w = math.log1p(count) * _term_rarity(term, lang, surface, bool(named.get(term)))
         if named.get(term):
             w *= NAME_WEIGHT
         if w > 0.0:
             weights.append((term, w))
     weights.sort(key=lambda tw: (-tw[1], tw[0]))
     weights = weights[:MAX_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in weights) + NORM_PRIOR ** 2) or 1.0
+    norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
     terms = tuple((t, round(w / norm, 5)) for t, w in weights)
     kept = {t for t, _ in terms}
     names = frozenset(t for t in named if t in kept)

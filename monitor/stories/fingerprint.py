@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SHINGLE = 4
 """Words per shingle: 4-grams are rare enough that two unrelated texts share almost none."""
@@ -33,6 +33,11 @@ class Sketch:
 
     hashes: tuple[int, ...]
     shingles: int
+    members: frozenset[int] = field(init=False, repr=False, compare=False)
+    """The hashes as a set, built once: sketches are compared far more often than made."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", frozenset(self.hashes))
 
 
 def _hash(shingle: str) -> int:
@@ -47,10 +52,7 @@ def sketch(words: Sequence[str], *, k: int = SKETCH_SIZE, n: int = SHINGLE) -> S
     """
     if not words:
         return Sketch((), 0)
-    if len(words) < n:
-        grams = {" ".join(words)}
-    else:
-        grams = {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+    grams = {" ".join(words)} if len(words) < n else {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
     hashes = heapq.nsmallest(k, {_hash(g) for g in grams})
     return Sketch(tuple(hashes), len(grams))
 
@@ -59,7 +61,7 @@ def jaccard(a: Sketch, b: Sketch, *, k: int = SKETCH_SIZE) -> float:
     """Estimated |A ∩ B| / |A ∪ B|: among the k smallest hashes of the union, the share in both."""
     if not a.hashes or not b.hashes:
         return 0.0
-    set_a, set_b = set(a.hashes), set(b.hashes)
+    set_a, set_b = a.members, b.members
     # The k smallest of the union of two bottom-k sketches are the k smallest of the union of the
     # sets, and each of them is in a set exactly when it is in that set's sketch (a hash among the
     # union's k smallest is among each set's k smallest), so counting them is unbiased.

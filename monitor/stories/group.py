@@ -35,17 +35,19 @@ from monitor.stories.fingerprint import containment
 from monitor.types import Article
 
 DEFAULT_WINDOW = timedelta(hours=48)
-THRESHOLD = 0.3
+THRESHOLD = 0.28
 """Similarity at which an article joins a story (tuned on ECB+ even topics: bench/grouping_quality.py)."""
 MEMBER_WEIGHT = 0.85
 """Weight of the closest single member against the centroid: one shared outlet quirk is weaker evidence."""
 TIME_PENALTY = 0.3
 """Similarity lost at a full window's distance from the story's nearest member."""
+TIME_GRACE = timedelta(hours=12)
+"""Outlets report one event over several hours on their own schedules: no penalty that close."""
 NEAR_DUPLICATE = 0.6
 """Containment of shingles above which two bodies are copies of one text."""
 MIN_SHINGLES = 12
 """Bodies with fewer shingles than this are too short to call copies (a photo caption, a teaser)."""
-DUPLICATE_FLOOR = 0.15
+DUPLICATE_FLOOR = 0.4
 """Members with a lower cosine are not worth a sketch comparison: copies share their terms too."""
 
 
@@ -55,7 +57,9 @@ class StoryAssignment:
 
     story_id: str
     is_new: bool
+    """True when the article starts the story (its story_id is then the article's own key)."""
     similarity: float
+    """To the story it joined; for a new story, to the closest open story (below the threshold)."""
     reason: str
 
 
@@ -109,6 +113,11 @@ class StoryIndex:
     def story_of(self, article_id: str) -> str | None:
         member = self._members.get(article_id)
         return member.story.id if member else None
+
+    def members_of(self, story_id: str) -> tuple[str, ...]:
+        """The keys of a story's articles in the order they joined (empty once it left the window)."""
+        story = self._stories.get(story_id)
+        return tuple(m.key for m in story.members) if story else ()
 
     def add(self, article: Article, *, at: datetime | None = None,
             features: ArticleFeatures | None = None) -> StoryAssignment:
@@ -198,42 +207,59 @@ class StoryIndex:
             member = self._members[key]
             per_story[member.story.id].append((dot, member))
         story: _Story | None = None
-        score, why = 0.0, ""
+        score, top, copied = 0.0, None, 0.0
         for story_id in sorted(per_story):
             candidate = self._stories[story_id]
             if not _in_window(candidate.start, when, self.window):
                 continue
-            candidate_score, candidate_why = self._story_score(feats, vector, candidate, per_story[story_id], when)
+            candidate_score, candidate_top, candidate_copied = self._story_score(
+                feats, candidate, per_story[story_id], when)
             if story is None or candidate_score > score:
-                story, score, why = candidate, candidate_score, candidate_why
-        if story is None:
+                story, score, top, copied = candidate, candidate_score, candidate_top, candidate_copied
+        if story is None or top is None:
             return None, 0.0, "new story: the stories sharing its terms are outside the window"
         if score < self.threshold:
             return story, score, f"new story: closest is {story.id} at {score:.2f}, below {self.threshold:.2f}"
-        return story, score, why
+        if copied:
+            return story, score, f"near-duplicate of {top.key} ({copied:.0%} of the text in common)"
+        return story, score, _shared(feats, vector, top)
 
-    def _story_score(self, feats: ArticleFeatures, vector: dict[str, float], story: _Story,
-                     scored: list[tuple[float, _Member]], when: datetime | None) -> tuple[float, str]:
-        for dot, member in sorted(scored, key=lambda dm: (-dm[0], dm[1].key)):
+    def _time_factor(self, story: _Story, when: datetime | None) -> float:
+        """1 within TIME_GRACE of the story's nearest member, falling to 1 - TIME_PENALTY at the window."""
+        gap = _nearest_gap(story, when)
+        span = (self.window - TIME_GRACE).total_seconds()
+        if gap is None or span <= 0:
+            return 1.0
+        late = max(0.0, gap - TIME_GRACE.total_seconds())
+        return 1.0 - TIME_PENALTY * min(1.0, late / span)
+
+    def _story_score(self, feats: ArticleFeatures, story: _Story, scored: list[tuple[float, _Member]],
+                     when: datetime | None) -> tuple[float, _Member, float]:
+        """(similarity, the closest member, the share of text copied from it when it is a copy, else 0)."""
+        scored.sort(key=lambda dm: (-dm[0], dm[1].key))
+        for dot, member in scored:
             if dot < DUPLICATE_FLOOR:
                 break
             small = min(feats.sketch.shingles, member.features.sketch.shingles)
             if small >= MIN_SHINGLES:
                 share = containment(feats.sketch, member.features.sketch)
                 if share >= NEAR_DUPLICATE:
-                    return 1.0, f"near-duplicate of {member.key} ({share:.0%} of the text in common)"
-        top_dot, top = max(scored, key=lambda dm: (dm[0], dm[1].key))
+                    return 1.0, member, share
+        top_dot, top = scored[0]
         centroid = sum(dot for dot, _ in scored) / math.sqrt(story.norm2) if story.norm2 > 0 else 0.0
         score = max(centroid, MEMBER_WEIGHT * top_dot)
-        nearest = _nearest_gap(story, when)
-        if nearest is not None and self.window.total_seconds() > 0:
-            score *= 1.0 - TIME_PENALTY * min(1.0, nearest / self.window.total_seconds())
-        shared = sorted(((vector[t] * top.vector[t], t) for t in vector if t in top.vector), reverse=True)
-        names = [t for _, t in shared if t in feats.names][:4]
-        words = [t for _, t in shared if t not in feats.names][:3]
-        parts = [f"names {', '.join(names)}"] if names else []
-        parts += [f"terms {', '.join(words)}"] if words else []
-        return score, f"same event as {top.key}: shares {'; '.join(parts) or 'terms'}"
+        return score * self._time_factor(story, when), top, 0.0
+
+
+def _shared(feats: ArticleFeatures, vector: dict[str, float], top: _Member) -> str:
+    """The reason an article joined: the names and words it shares most with its closest member."""
+    shared = sorted(((vector[t] * top.vector[t], t) for t in vector if t in top.vector), reverse=True)
+    named = feats.names | top.features.names
+    names = [t for _, t in shared if t in named][:4]
+    words = [t for _, t in shared if t not in named][:3]
+    parts = [f"names {', '.join(names)}"] if names else []
+    parts += [f"terms {', '.join(words)}"] if words else []
+    return f"same event as {top.key}: shares {'; '.join(parts) or 'terms'}"
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
@@ -258,13 +284,13 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def group_articles(articles: Sequence[Article], *, window: timedelta = DEFAULT_WINDOW,
-                   threshold: float = THRESHOLD) -> dict[str, str]:
-    """Article id (or URL hash when it has none) → story id, the id of the story's first article.
+def assign_articles(articles: Sequence[Article], *, window: timedelta = DEFAULT_WINDOW,
+                    threshold: float = THRESHOLD) -> dict[str, StoryAssignment]:
+    """Article key (`article_key`) → its StoryAssignment, deciding as the daemon would have.
 
     Articles are taken oldest first, as the daemon would have seen them; an undated article is taken
     to be as old as the dated article before it in the input, so a batch with a few missing dates
-    still groups like the feed it came from. The result does not depend on anything but the input.
+    still groups like the feed it came from. The result depends on nothing but the input.
     """
     timed: list[tuple[datetime | None, int, Article]] = []
     last = next((_utc(a.published) for a in articles if a.published is not None), None)
@@ -276,7 +302,10 @@ def group_articles(articles: Sequence[Article], *, window: timedelta = DEFAULT_W
         # Every entry has a time once any article has one; datetime.min is never used.
         timed.sort(key=lambda t: (t[0] or datetime.min.replace(tzinfo=UTC), t[1]))
     index = StoryIndex(window=window, threshold=threshold)
-    result: dict[str, str] = {}
-    for when, _, article in timed:
-        result[article_key(article)] = index.add(article, at=when).story_id
-    return result
+    return {article_key(article): index.add(article, at=when) for when, _, article in timed}
+
+
+def group_articles(articles: Sequence[Article], *, window: timedelta = DEFAULT_WINDOW,
+                   threshold: float = THRESHOLD) -> dict[str, str]:
+    """Article id (or URL hash when it has none) → story id, the id of the story's first article."""
+    return {key: a.story_id for key, a in assign_articles(articles, window=window, threshold=threshold).items()}
