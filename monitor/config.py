@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -118,6 +118,14 @@ class Settings(_Strict):
     def feed_specs(self) -> list[tuple[str, str | None, timedelta | None]]:
         """(url, name, pinned interval or None) for each configured feed."""
         return [(f.url, f.name, f.every or self.every) for f in self.feeds]
+
+    @field_validator("feeds", "channels", mode="before")
+    @classmethod
+    def _empty(cls, value: object, info: ValidationInfo) -> object:
+        # `feeds:` with nothing under it is YAML null: the user means none yet.
+        if value is None:
+            return [] if info.field_name == "feeds" else {}
+        return value
 
     @field_validator("database")
     @classmethod

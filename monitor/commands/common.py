@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -18,18 +18,19 @@ from rich.table import Table
 from monitor.config import config_path
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError
-from monitor.store.timeutil import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
 def fail_config(exc: ConfigError) -> NoReturn:
-    err.print(f"[bold red]{len(exc.problems)} problem(s) found:[/]")
+    """Every problem on its own line, never wrapped: people and scripts grep these for file names."""
+    sys.stderr.write(f"{len(exc.problems)} problem(s) found:\n")
     for problem in exc.problems:
-        err.print(f"  {problem}", markup=False)
+        sys.stderr.write(f"  {problem}\n")
+    sys.stderr.flush()
     sys.exit(2)
 
 
@@ -53,7 +54,7 @@ def since_option(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return utcnow() - parse_duration(value)
+        return datetime.now(UTC) - parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
 

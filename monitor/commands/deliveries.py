@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import click
 
-from monitor.app import load_all
 from monitor.commands.common import chosen_config, config_option, guard, out, print_jsonl, print_table, when
-from monitor.store import open_store
-from monitor.store.timeutil import utcnow
 
 
 @click.group("deliveries", invoke_without_command=True)
@@ -21,6 +18,9 @@ def deliveries_group(ctx: click.Context, status: str | None, fmt: str, limit: in
     """List deliveries (newest first), optionally by status."""
     if ctx.invoked_subcommand is not None:
         return
+    from monitor.app import load_all
+    from monitor.store import open_store
+
     loaded = load_all(chosen_config(ctx))
     store = open_store(loaded.settings.database_url)
     try:
@@ -47,6 +47,10 @@ def retry_command(ctx: click.Context, ids: tuple[int, ...], dead: bool) -> None:
     """Make deliveries (by ID, or every dead one with --dead) pending again, due now."""
     if bool(ids) == dead:
         raise click.UsageError("give delivery IDs or --dead")
+    from monitor.app import load_all
+    from monitor.store import open_store
+    from monitor.store.timeutil import utcnow
+
     loaded = load_all(chosen_config(ctx))
     store = open_store(loaded.settings.database_url)
     try:

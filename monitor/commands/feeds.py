@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.app import load_all, user_agent
 from monitor.commands.common import (
     chosen_config,
     config_option,
@@ -20,12 +19,11 @@ from monitor.commands.common import (
     run_async,
     when,
 )
-from monitor.config import Settings
 from monitor.durations import format_duration, parse_duration
-from monitor.feedsources import FoundFeed, find_feed, read_opml
-from monitor.fetch import Fetcher
-from monitor.store import open_store
-from monitor.store.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.feedsources import FoundFeed
 
 
 @click.group("feeds", invoke_without_command=True)
@@ -50,6 +48,10 @@ def list_command(ctx: click.Context, fmt: str) -> None:
 
 
 def _list(ctx: click.Context, fmt: str) -> None:
+    from monitor.app import load_all
+    from monitor.store import open_store
+    from monitor.store.timeutil import utcnow
+
     loaded = load_all(chosen_config(ctx))
     store = open_store(loaded.settings.database_url)
     try:
@@ -99,11 +101,16 @@ def _every(value: str | None) -> timedelta | None:
 @guard
 def add_command(ctx: click.Context, url: str, every: str | None, name: str | None) -> None:
     """Add a feed by its URL, or by a web page's URL (the page's <link rel="alternate"> feed is found)."""
+    from monitor.app import load_all
+    from monitor.store import open_store
+    from monitor.store.timeutil import utcnow
+
     loaded = load_all(chosen_config(ctx))
     interval = _every(every)
     found = run_async(_find(loaded.settings, url))
     store = open_store(loaded.settings.database_url)
     try:
+        store.sync_feeds(loaded.settings.feed_specs(), default_interval=loaded.settings.first_interval, now=utcnow())
         state, is_new = store.add_feed(found.url, name=name or found.title, every=interval,
                                        default_interval=loaded.settings.first_interval, now=utcnow())
     finally:
@@ -114,6 +121,10 @@ def add_command(ctx: click.Context, url: str, every: str | None, name: str | Non
 
 
 async def _find(settings: Settings, url: str) -> FoundFeed:
+    from monitor.app import user_agent
+    from monitor.feedsources import find_feed
+    from monitor.fetch import Fetcher
+
     async with Fetcher(settings.fetch, user_agent=user_agent(settings)) as fetcher:
         return await find_feed(fetcher, url)
 
@@ -126,12 +137,18 @@ async def _find(settings: Settings, url: str) -> FoundFeed:
 @guard
 def import_command(ctx: click.Context, opml: Path, every: str | None) -> None:
     """Import the subscriptions of a feed reader (OPML). Feeds are checked on their first poll."""
+    from monitor.app import load_all
+    from monitor.feedsources import read_opml
+    from monitor.store import open_store
+    from monitor.store.timeutil import utcnow
+
     loaded = load_all(chosen_config(ctx))
     interval = _every(every)
     feeds = read_opml(opml)
     store = open_store(loaded.settings.database_url)
     added = 0
     try:
+        store.sync_feeds(loaded.settings.feed_specs(), default_interval=loaded.settings.first_interval, now=utcnow())
         for feed in feeds:
             if not feed.url.lower().startswith(("http://", "https://")):
                 err.print(f"skipped {feed.url}: not an http(s) URL", markup=False)
@@ -151,6 +168,9 @@ def import_command(ctx: click.Context, opml: Path, every: str | None) -> None:
 @guard
 def remove_command(ctx: click.Context, url: str) -> None:
     """Stop polling a feed added with `feeds add` or `feeds import` (its articles and matches stay)."""
+    from monitor.app import load_all
+    from monitor.store import open_store
+
     loaded = load_all(chosen_config(ctx))
     store = open_store(loaded.settings.database_url)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from monitor.app import load_all
 from monitor.commands.common import (
     chosen_config,
     config_option,
@@ -14,7 +13,6 @@ from monitor.commands.common import (
     since_option,
     when,
 )
-from monitor.store import open_store
 
 
 @click.command("matches")
@@ -27,6 +25,9 @@ from monitor.store import open_store
 @guard
 def matches_command(ctx: click.Context, since: str, watchlist: str | None, fmt: str, limit: int | None) -> None:
     """What matched, when, and why, newest first."""
+    from monitor.app import load_all
+    from monitor.store import open_store
+
     loaded = load_all(chosen_config(ctx))
     store = open_store(loaded.settings.database_url)
     try:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
-from monitor.app import Loaded, load_all, open_pipeline
 from monitor.commands.common import chosen_config, config_option, err, fail_config, guard, out, run_async
-from monitor.daemon import Daemon
 from monitor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from monitor.app import Loaded
 
 log = logging.getLogger("monitor")
 
 
 def _load(ctx: click.Context) -> Loaded:
+    from monitor.app import load_all
+
     try:
         loaded = load_all(chosen_config(ctx))
     except ConfigError as exc:
@@ -39,6 +43,9 @@ def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> 
     SIGTERM or SIGINT finishes the work in hand and exits 0. Feed and channel errors are logged and
     retried; they never stop the daemon. Exits non-zero only when the configuration is invalid.
     """
+    from monitor.app import open_pipeline
+    from monitor.daemon import Daemon
+
     loaded = _load(ctx)
 
     async def main() -> None:
@@ -56,6 +63,8 @@ def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> 
 @click.pass_context
 def check_command(ctx: click.Context) -> None:
     """Validate monitor.yaml and every watchlist; print every problem with file and line."""
+    from monitor.app import load_all
+
     path = chosen_config(ctx)
     try:
         loaded = load_all(path)

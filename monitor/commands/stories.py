@@ -17,8 +17,7 @@ from monitor.commands.common import (
     since_option,
     when,
 )
-from monitor.durations import format_duration, parse_duration
-from monitor.stories import DEFAULT_WINDOW, article_key, assign_articles
+from monitor.durations import parse_duration
 
 
 def _window(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
@@ -69,7 +68,7 @@ def stories_group(ctx: click.Context, since: str, fmt: str, limit: int | None) -
               type=click.Path(dir_okay=False, path_type=Path),
               help="One article per line: id, title, text, published (optional: url, lang, outlet).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
-@click.option("--window", default=format_duration(DEFAULT_WINDOW), show_default=True, callback=_window,
+@click.option("--window", default="48h", show_default=True, callback=_window,
               metavar="DURATION",
               help="How long after its first article a story takes new articles: 12h, 48h, 3d...")
 @guard
@@ -81,6 +80,8 @@ def group_command(path: Path, fmt: str, window: timedelta) -> None:
     with the reason each article joined.
     """
     articles = read_articles(path)
+    from monitor.stories import article_key, assign_articles
+
     assigned = assign_articles(articles, window=window)
     if fmt == "jsonl":
         print_jsonl([{"id": article_key(a), "story": assigned[article_key(a)].story_id} for a in articles])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,9 +19,10 @@ from monitor.commands.common import (
     since_option,
 )
 from monitor.errors import ConfigError
-from monitor.evaluate import evaluate, score
-from monitor.matching import Watchlist, load_watchlist, load_watchlists
 from monitor.types import Article, Problem
+
+if TYPE_CHECKING:
+    from monitor.matching import Watchlist
 
 
 @click.group("watchlist")
@@ -39,6 +41,7 @@ def watchlist_group() -> None:
 @guard
 def new_command(seeds: tuple[Path, ...], name: str | None, out_path: Path, force: bool) -> None:
     """Draft a watchlist from seed articles, as commented YAML meant to be edited."""
+    from monitor.matching import load_watchlist
     from monitor.matching.draft import draft_watchlist
 
     missing = [Problem(str(s), None, None, "no such seed file") for s in seeds if not s.is_file()]
@@ -55,6 +58,8 @@ def new_command(seeds: tuple[Path, ...], name: str | None, out_path: Path, force
 
 
 def _watchlists(paths: tuple[Path, ...], project_dir: Path | None) -> list[Watchlist]:
+    from monitor.matching import load_watchlist, load_watchlists
+
     found: list[Watchlist] = []
     problems: list[Problem] = []
     for path in paths:
@@ -108,6 +113,8 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], articles_path: Pat
             articles = store.articles(since=since_option(since))
         finally:
             store.close()
+    from monitor.evaluate import evaluate, score
+
     rows = list(evaluate(_watchlists(paths, project_dir), articles))
     if fmt == "jsonl":
         print_jsonl([{"id": r.article.id, "watchlist": r.verdict.watchlist, "matched": r.verdict.matched,

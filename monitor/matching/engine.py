@@ -93,7 +93,11 @@ class ArticleState:
             last = hits[-1] if hits else None
             if last is not None and start <= last.end and self.doc.sent[start] == self.doc.sent[last.start]:
                 # "Hungarian Prime Minister Viktor Orbán": one mention, found as a title and as a name
-                merged = {e.what: e for e in (*last.evidence, ev)}
+                merged: dict[str, Evidence] = {}
+                for e in (*last.evidence, ev):  # the longest span of each member: "Viktor Orbán", not "Orbán"
+                    kept = merged.get(e.what)
+                    if kept is None or e.end - e.start > kept.end - kept.start:
+                        merged[e.what] = e
                 order = sorted(merged.values(), key=lambda e: ("(by title)" in e.what, e.start))
                 hits[-1] = Hit(last.start, max(last.end, end), tuple(order))
             else:
@@ -248,7 +252,7 @@ def _near(node: NearNode, state: ArticleState, model: SeedModel | None) -> Outco
     excluded: list[Hit] = []
     for child in node.exclude:
         excluded += evaluate(child, state, model).hits
-    combos = _combos(lists, node.within, state.doc)
+    combos = _combos(lists, node.within, state.doc, node.ordered)
     if excluded:
         combos = [c for c in combos if not _excluded(c, excluded, node.within, state.doc)]
     if not combos:
@@ -256,30 +260,31 @@ def _near(node: NearNode, state: ArticleState, model: SeedModel | None) -> Outco
     return Outcome(1.0, combos, list(combos[0].evidence))
 
 
-def _combos(lists: list[list[Hit]], within: int | None, doc: Analysed) -> list[Hit]:
-    """Every place where one hit of each list lies within `within` words (None: in one sentence),
-    no two of them on the same words."""
+def _combos(lists: list[list[Hit]], within: int | None, doc: Analysed, ordered: bool = False) -> list[Hit]:
+    """Every place where one hit of each list lies in one sentence and within `within` words (None:
+    anywhere in the sentence), no two of them on the same words (and, if `ordered`, in list order)."""
     events = sorted(((h.start, k, h) for k, hs in enumerate(lists) for h in hs), key=lambda e: (e[0], e[1]))
     need = len(lists)
     found: dict[tuple[int, int], Hit] = {}
     for n, (start, k, hit) in enumerate(events):
+        if ordered and k != 0:
+            continue
         chosen: dict[int, Hit] = {k: hit}
-        group = doc.sent[start] if within is None else doc.field[start]
+        sentence = doc.sent[start]
         for start2, k2, hit2 in events[n + 1:]:
-            if len(chosen) == need:
+            if len(chosen) == need or doc.sent[start2] != sentence:
                 break
-            if within is None:
-                if doc.sent[start2] != group:
-                    break
-            elif start2 - start > within or doc.field[start2] != group:
+            if within is not None and start2 - start > within:
                 break
             if k2 in chosen or any(_overlap(hit2, h) for h in chosen.values()):
                 continue
+            if ordered and (k2 != len(chosen) or hit2.start < chosen[k2 - 1].end):
+                continue
             chosen[k2] = hit2
         if len(chosen) == need:
-            ordered = [chosen[i] for i in range(need)]
-            span = (min(h.start for h in ordered), max(h.end for h in ordered))
-            found.setdefault(span, Hit(span[0], span[1], tuple(e for h in ordered for e in h.evidence)))
+            picked = [chosen[i] for i in range(need)]
+            span = (min(h.start for h in picked), max(h.end for h in picked))
+            found.setdefault(span, Hit(span[0], span[1], tuple(e for h in picked for e in h.evidence)))
     return sorted(found.values(), key=lambda h: (h.start, h.end))
 
 
@@ -289,11 +294,9 @@ def _overlap(a: Hit, b: Hit) -> bool:
 
 def _excluded(combo: Hit, excluded: list[Hit], within: int | None, doc: Analysed) -> bool:
     for ex in excluded:
-        if within is None:
-            if doc.sent[ex.start] == doc.sent[combo.start]:
-                return True
-        elif doc.field[ex.start] == doc.field[combo.start] and \
-                combo.start - within <= ex.start and ex.end <= combo.end + within:
+        if doc.sent[ex.start] != doc.sent[combo.start]:
+            continue
+        if within is None or (ex.start < combo.end + within and ex.end > combo.start - within):
             return True
     return False
 

@@ -27,7 +27,7 @@ from monitor.matching.terms import Term, TermError, parse_term
 
 DATA = Path(__file__).parent / "data"
 KINDS = ("entity", "person", "place", "action", "org", "term")
-CLASS_FILES = ("places.yaml", "people.yaml", "actions.yaml")
+CLASS_FILES = ("places.yaml", "people.yaml", "actions.yaml", "markers.yaml")
 
 ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "pm": ("prime minister", frozenset({"government"})),

@@ -104,6 +104,7 @@ def title_members(titles: Mapping[str, Any], countries: Mapping[str, str]) -> di
     `bare:` titles name the office without a country (Bundeskanzler, Taoiseach).
     """
     phrases: dict[tuple[str, str], set[str]] = {}
+    bare_names: dict[tuple[str, str], str] = {}
     for spec in titles["languages"].values():
         for code, forms in (spec.get("countries") or {}).items():
             adjectives, _, names = str(forms).partition("|")
@@ -114,14 +115,15 @@ def title_members(titles: Mapping[str, Any], countries: Mapping[str, str]) -> di
                     for value in values[slot]:
                         phrases.setdefault((code, kind), set()).add(pattern.replace(slot, value))
         for bare in as_list(spec.get("bare")):
-            for text in as_list(bare["terms"]):
-                phrases.setdefault((str(bare["country"]), str(bare["kind"])), set()).add(str(text))
+            key = (f"{bare['country']}:{bare['name']}", str(bare["kind"]))
+            bare_names[key] = str(bare["name"])
+            phrases.setdefault(key, set()).update(str(t) for t in as_list(bare["terms"]))
     out: dict[str, list[Member]] = {"government": [], "state": []}
     for (code, kind), texts in sorted(phrases.items()):
-        terms = {parse_term(t) for t in texts}
+        terms = tuple(sorted({parse_term(t) for t in texts}, key=lambda t: t.tokens))
         what = "head of government" if kind == "government" else "head of state"
-        out[kind].append(Member(f"{what} of {countries[code]}", tuple(sorted(terms, key=lambda t: t.tokens)),
-                                note="by title"))
+        name = bare_names.get((code, kind)) or f"{what} of {countries[code]}"
+        out[kind].append(Member(name, terms, note="by title"))
     return out
 
 

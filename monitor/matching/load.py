@@ -17,12 +17,12 @@ from monitor.errors import ConfigError
 from monitor.matching.entities import ClassError, EntityClass, build_class, builtin_classes
 from monitor.matching.nodes import Node, SimilarNode, walk
 from monitor.matching.similarity import SeedModel, build_seed_model
-from monitor.matching.syntax import Context, parse_condition
+from monitor.matching.syntax import Context, parse_condition, parse_definitions
 from monitor.matching.text import primary_lang
 from monitor.types import Problem
 from monitor.yamlfile import YamlDocument, parse_yaml, read_yaml
 
-WATCHLIST_KEYS = ("name", "description", "notify", "lang", "seeds", "min_score", "classes", "match")
+WATCHLIST_KEYS = ("name", "description", "notify", "lang", "seeds", "min_score", "classes", "define", "match")
 CLASS_FILE_KEYS = ("classes", "description", "version", "sources")
 DEFAULT_MIN_SCORE = 0.5
 _CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -105,7 +105,7 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _class_files(folder: Path, exclude: Path) -> list[YamlDocument]:
-    docs = []
+    docs: list[YamlDocument] = []
     if not folder.is_dir():
         return docs
     for path in _yaml_files(folder):
@@ -189,9 +189,15 @@ def _watchlist(doc: YamlDocument, folder_classes: Mapping[str, EntityClass], pro
     if "classes" in data:
         own = _classes(doc, ("classes",), folder_classes, problems)
     if "match" not in data:
-        problems.append(doc.problem(("match",), "required: the condition an article must meet (see docs/watchlists.md)"))
+        problems.append(doc.problem(("match",), "required: the condition an article must meet "
+                                                "(see docs/watchlists.md)"))
         return None
-    ctx = Context({**builtin_classes(), **folder_classes, **own}, doc.problem, doc.line_of, has_seeds=bool(seeds))
+    block = data.get("define")
+    defined: Mapping[Any, Any] = block if isinstance(block, Mapping) else {}
+    ctx = Context({**builtin_classes(), **folder_classes, **own}, doc.problem, doc.line_of, has_seeds=bool(seeds),
+                  defined={str(k): (v, ("define", str(k))) for k, v in defined.items()})
+    if "define" in data:
+        parse_definitions(data["define"], ("define",), ctx)
     root = parse_condition(data["match"], ("match",), ctx)
     problems.extend(ctx.problems)
     if root is None or not isinstance(name, str) or not name.strip():

@@ -9,7 +9,8 @@ hold (token spans), which is what `near` and `first` combine.
     any      the largest of its children
     sum      the children's values added up (weights may be negative: penalties), kept within 0..1
     not      1 when its child does not hold
-    near     1 when one hit of every child lies within N words (or one sentence); positional
+    near     1 when one hit of every child lies in one sentence (and within N words), in the listed
+             order if `ordered`; positional
     first    1 when the first child is named before any of the others; positional
     similar  1 when the article's TF-IDF cosine to the seed articles reaches the threshold
 """
@@ -17,6 +18,7 @@ hold (token spans), which is what `near` and `first` combine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import re2
 
@@ -33,7 +35,7 @@ class Scope:
     OUTLET = 8
     LEAD = 16
     DEFAULT = TITLE | TEXT
-    NAMES = {"title": TITLE, "text": TEXT, "url": URL, "outlet": OUTLET, "lead": LEAD}
+    NAMES: ClassVar[dict[str, int]] = {"title": TITLE, "text": TEXT, "url": URL, "outlet": OUTLET, "lead": LEAD}
 
     @staticmethod
     def describe(bits: int) -> str:
@@ -108,7 +110,9 @@ class NearNode:
     exclude: tuple[Node, ...]
     """`not:` children: none of them may be found within the same distance (or sentence)."""
     within: int | None
-    """Words between the first and the last hit; None: the same sentence."""
+    """Words between the first and the last hit (always in one sentence); None: anywhere in the sentence."""
+    ordered: bool = False
+    """The hits must come in the order the children are listed."""
     meta: Meta = field(default_factory=Meta)
 
 
@@ -140,25 +144,3 @@ def walk(node: Node) -> list[Node]:
     for child in children_of(node):
         out.extend(walk(child))
     return out
-
-
-def best_without_terms(node: Node) -> float:
-    """The highest weighted value `node` could reach in an article where none of its words occur.
-
-    A watchlist whose root cannot reach its min_score this way is only evaluated for articles in
-    which the automaton found one of its words: that is what keeps 1,000 watchlists cheap.
-    """
-    w = node.meta.weight
-    if isinstance(node, TermsNode | ClassNode):
-        return 0.0
-    if isinstance(node, RegexNode | SimilarNode | NotNode):
-        return max(w, 0.0)
-    if isinstance(node, AllNode):
-        return w * min(best_without_terms(c) for c in node.children)
-    if isinstance(node, AnyNode):
-        return w * max(best_without_terms(c) for c in node.children)
-    if isinstance(node, SumNode):
-        return w * min(1.0, sum(max(best_without_terms(c), 0.0) for c in node.children))
-    if isinstance(node, NearNode):
-        return w * min(best_without_terms(c) for c in node.children)
-    return w * best_without_terms(node.children[0])

@@ -17,16 +17,22 @@ from functools import lru_cache
 
 import wordfreq
 
-from monitor.matching.text import Analysed, tokenize
+from monitor.matching.text import Analysed, plain_words
 
 MIN_LETTERS = 3
 TOP_TERMS = 40
 _LANGS = frozenset(wordfreq.available_languages())
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=64)
+def _frequencies(lang: str) -> dict[str, float]:
+    return wordfreq.get_frequency_dict(lang)
+
+
 def idf(word: str, lang: str) -> float:
-    return max(0.0, 8.0 - wordfreq.zipf_frequency(word, lang))
+    """8 minus the word's Zipf frequency (log10 of its frequency per billion words), at least 0."""
+    freq = _frequencies(lang).get(word, 0.0)
+    return 8.0 if freq <= 0 else max(0.0, 8.0 - (math.log10(freq) + 9.0))
 
 
 def _useful(word: str) -> bool:
@@ -56,7 +62,7 @@ def build_seed_model(texts: Sequence[str], lang: str | None) -> SeedModel:
     model_lang = lang if lang in _LANGS else "en"
     total: dict[str, float] = {}
     for text in texts:
-        weights = _weights(tokenize(text), model_lang)
+        weights = _weights(plain_words(text), model_lang)
         norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
         for word, value in weights.items():
             total[word] = total.get(word, 0.0) + value / norm
@@ -74,7 +80,7 @@ class ArticleVectors:
     def cosine(self, model: SeedModel) -> float:
         cached = self._by_lang.get(model.lang)
         if cached is None:
-            weights = _weights(self._doc.tokens, model.lang)
+            weights = _weights((w.casefold() for w in self._doc.raw), model.lang)
             cached = (weights, math.sqrt(sum(v * v for v in weights.values())) or 1.0)
             self._by_lang[model.lang] = cached
         weights, norm = cached

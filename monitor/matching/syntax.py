@@ -6,6 +6,7 @@ it is, and goes on with the rest, so that a user fixes a file in one pass.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,9 +37,9 @@ from monitor.yamlfile import Loc
 
 CLASS_KEYS = ("entity", "person", "place", "action", "org", "class")
 GROUP_KEYS = ("all", "any", "sum", "not", "near", "first")
-LEAF_KEYS = ("term", "terms", "regex", "similar_to_seeds", *CLASS_KEYS)
+LEAF_KEYS = ("term", "terms", "regex", "similar_to_seeds", "use", *CLASS_KEYS)
 OPERATORS = (*GROUP_KEYS, *LEAF_KEYS)
-MODIFIERS = ("in", "weight", "label", "within")
+MODIFIERS = ("in", "weight", "label", "within", "ordered")
 MAX_REGEX = 2000
 REGEX_MEMORY = 8 << 20
 
@@ -51,10 +52,30 @@ class Context:
     problem: Callable[[Loc, str], Problem]
     line_of: Callable[[Loc], int | None]
     has_seeds: bool
+    defined: Mapping[str, tuple[Any, Loc]] = field(default_factory=dict)
+    """`define:` block: name → (condition as written, where)."""
     problems: list[Problem] = field(default_factory=list)
+    expanding: list[str] = field(default_factory=list)
+    quiet: int = 0
 
     def fail(self, loc: Loc, message: str) -> None:
-        self.problems.append(self.problem(loc, message))
+        if not self.quiet:
+            self.problems.append(self.problem(loc, message))
+
+
+def parse_definitions(block: Any, loc: Loc, ctx: Context) -> None:
+    """Check every `define:` entry once where it is written, so that its problems are reported once
+    (uses re-parse it silently, in the field scope of the place of use)."""
+    if not isinstance(block, Mapping):
+        ctx.fail(loc, "maps names to conditions, used elsewhere as {use: name}")
+        return
+    for name, data in block.items():
+        if not isinstance(name, str) or not name.strip():
+            ctx.fail(loc, "a definition needs a name")
+            continue
+        ctx.expanding.append(name)
+        parse_condition(data, (*loc, name), ctx)
+        ctx.expanding.pop()
 
 
 def parse_condition(data: Any, loc: Loc, ctx: Context, *, scope: int = Scope.DEFAULT,
@@ -87,9 +108,12 @@ def parse_condition(data: Any, loc: Loc, ctx: Context, *, scope: int = Scope.DEF
         return None
     value = data[op]
     at = (*loc, op)
-    if op in ("all", "any", "sum"):
-        kind = {"all": AllNode, "any": AnyNode, "sum": SumNode}[op]
-        return _group(kind, value, at, ctx, meta)
+    if op == "all":
+        return _group(AllNode, value, at, ctx, meta)
+    if op == "any":
+        return _group(AnyNode, value, at, ctx, meta)
+    if op == "sum":
+        return _group(SumNode, value, at, ctx, meta)
     if op == "not":
         child = (_group(AnyNode, value, at, ctx, Meta(scope=meta.scope)) if isinstance(value, list)
                  else parse_condition(value, at, ctx, scope=meta.scope))
@@ -108,6 +132,8 @@ def parse_condition(data: Any, loc: Loc, ctx: Context, *, scope: int = Scope.DEF
         return TermsNode(tuple(terms), meta) if len(terms) == len(items) else None
     if op == "regex":
         return _regex(value, at, ctx, meta)
+    if op == "use":
+        return _use(data, value, at, ctx, meta)
     if op == "similar_to_seeds":
         return _similar(value, at, ctx, meta)
     return _class_ref(op, value, at, ctx, meta)
@@ -137,9 +163,10 @@ def _meta(data: Mapping[str, Any], loc: Loc, ctx: Context, scope: int, in_sum: b
     if label is not None and not isinstance(label, str):
         ctx.fail((*loc, "label"), "must be text")
         ok = False
-    if "within" in data and op != "near":
-        ctx.fail((*loc, "within"), "only near: takes within:")
-        ok = False
+    for key in ("within", "ordered"):
+        if key in data and op != "near":
+            ctx.fail((*loc, key), f"only near: takes {key}:")
+            ok = False
     return Meta(weight, scope, label, ctx.line_of(loc)) if ok else None
 
 
@@ -180,6 +207,10 @@ def _near(data: Mapping[str, Any], value: Any, loc: Loc, ctx: Context, meta: Met
             ctx.fail((*loc[:-1], "within"), "a number of words between 1 and 200, or 'sentence'")
             return None
         within = raw
+    ordered = data.get("ordered", False)
+    if not isinstance(ordered, bool):
+        ctx.fail((*loc[:-1], "ordered"), "true or false")
+        return None
     if not isinstance(value, list) or not value:
         ctx.fail(loc, "expects a list of the words, classes or patterns to find together")
         return None
@@ -202,7 +233,7 @@ def _near(data: Mapping[str, Any], value: Any, loc: Loc, ctx: Context, meta: Met
     if ok and not found:
         ctx.fail(loc, "needs at least one condition that is not a not:")
         return None
-    return NearNode(tuple(found), tuple(exclude), within, meta) if ok else None
+    return NearNode(tuple(found), tuple(exclude), within, ordered, meta) if ok else None
 
 
 def _first(value: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:
@@ -229,6 +260,30 @@ def _positional(node: Node, loc: Loc, ctx: Context) -> bool:
     ctx.fail(loc, f"{name}: cannot be placed inside near: or first: (they need words, classes, regex, "
                   "near or any of those)")
     return False
+
+
+def _use(data: Mapping[str, Any], name: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:
+    if not isinstance(name, str) or name not in ctx.defined:
+        known = ", ".join(sorted(ctx.defined)) or "none: add a define: block"
+        ctx.fail(loc, f"no condition named {name!r} under define: (defined: {known})")
+        return None
+    if name in ctx.expanding:
+        ctx.fail(loc, f"'{name}' uses itself (through {' → '.join(ctx.expanding)})")
+        return None
+    body, where = ctx.defined[name]
+    ctx.expanding.append(name)
+    ctx.quiet += 1
+    try:
+        node = parse_condition(body, where, ctx, scope=meta.scope)
+    finally:
+        ctx.quiet -= 1
+        ctx.expanding.pop()
+    if node is None:
+        ctx.fail(loc, f"'{name}' has problems (reported where it is defined)")
+        return None
+    weight = node.meta.weight * (meta.weight if "weight" in data else 1.0)
+    label = meta.label or node.meta.label
+    return dataclasses.replace(node, meta=Meta(weight, node.meta.scope, label, meta.line))
 
 
 def _term(value: Any, loc: Loc, ctx: Context) -> Term | None:

@@ -13,7 +13,7 @@ the key is then checked word by word against the rest of the term.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.matching.text import Analysed, tokenize
 
@@ -34,27 +34,26 @@ class Term:
     """For '=' terms: which words must start with a capital letter in the article."""
     langs: frozenset[str] | None = None
     """The article languages the term counts in (None: all); generated declined forms carry these."""
+    key: str = field(init=False, compare=False, repr=False)
+    """The automaton key: the folded words up to the first prefix word, with their spaces."""
+    key_len: int = field(init=False, compare=False, repr=False)
+    """How many words the key covers; the rest are checked one by one."""
+    simple: bool = field(init=False, compare=False, repr=False)
+    """The key is the whole term and no capital is required: a hit on the key is a match."""
 
-    @property
-    def key(self) -> str:
-        words: list[str] = []
-        for tok, pre in zip(self.tokens, self.prefix, strict=True):
-            words.append(tok)
-            if pre:
-                return " " + " ".join(words)
-        return " " + " ".join(words) + " "
-
-    @property
-    def key_len(self) -> int:
-        """How many words the key covers; the rest are checked one by one."""
-        for n, pre in enumerate(self.prefix, 1):
-            if pre:
-                return n
-        return len(self.tokens)
+    def __post_init__(self) -> None:
+        n = next((k for k, pre in enumerate(self.prefix, 1) if pre), len(self.tokens))
+        key = " " + " ".join(self.tokens[:n]) + ("" if self.prefix[n - 1] else " ")
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "key_len", n)
+        object.__setattr__(self, "simple", n == len(self.tokens) and self.capitals is None)
 
     def match_at(self, doc: Analysed, i: int) -> int | None:
         """The end (exclusive token index) of this term starting at token `i`, or None."""
         n = len(self.tokens)
+        if self.simple:
+            # the automaton found the whole key, and keys never span a sentence (see text.Analysed)
+            return i + n
         if i + n > len(doc.tokens):
             return None
         sentence = doc.sent[i]

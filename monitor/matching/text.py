@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import accumulate
 
 from monitor.types import Article
 
@@ -54,6 +55,11 @@ _TOKEN = re.compile(r"[^\W_]+")
 def tokenize(text: str) -> list[str]:
     """The folded words of `text`, in order."""
     return _TOKEN.findall(fold(text))
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of `text` in lower case, accents kept: what word-frequency lists are keyed by."""
+    return [w.casefold() for w in _TOKEN.findall(text)]
 
 
 # A sentence ends at . ! ? … (and closing quotes) followed by space and a capital letter, a digit or an
@@ -172,44 +178,60 @@ def analyse(article: Article) -> Analysed:
     sent_ids: list[int] = []
     starts: list[int] = []
     sents: list[Sentence] = []
-    lead_end = 0
-    url_text = article.url or ""
-    texts = (article.title or "", article.text or "", url_text, article.outlet or "")
-    for fld, text in enumerate(texts):
-        spans = [(0, len(text))] if fld >= Field.URL else sentences(text)
-        chars = 0
-        for k, (a, b) in enumerate(spans):
-            first = len(tokens)
-            for m in _TOKEN.finditer(text, a, b):
-                raw.append(m.group(0))
-                starts.append(m.start())
-            n_new = len(raw) - first
-            if n_new == 0:
-                continue
-            tokens.extend(_fold_many(raw[first:]))
-            fields.extend([fld] * n_new)
-            sent_ids.extend([len(sents)] * n_new)
-            sents.append(Sentence(fld, a, b, first, len(tokens)))
-            if fld == Field.TITLE or (fld == Field.TEXT and k < LEAD_SENTENCES and chars < LEAD_CHARS):
-                lead_end = len(tokens)
-            if fld == Field.TEXT:
-                chars += b - a
-    parts: list[str] = []
+    key_parts: list[str] = []
     key_pos: dict[int, int] = {}
     offset = 0
-    previous = -1
-    for i, tok in enumerate(tokens):
-        if sent_ids[i] != previous and previous != -1:
-            parts.append(" |")
+    lead_end = 0
+    texts = (article.title or "", article.text or "", article.url or "", article.outlet or "")
+    for fld, text in enumerate(texts):
+        found = list(_TOKEN.finditer(text))
+        if not found:
+            continue
+        words = [m.group(0) for m in found]
+        positions = [m.start() for m in found]
+        folded = _fold_many(words)
+        base = len(tokens)
+        tokens.extend(folded)
+        raw.extend(words)
+        starts.extend(positions)
+        fields.extend([fld] * len(words))
+        spans = [(0, len(text))] if fld >= Field.URL else sentences(text)
+        j = chars = 0
+        for k, (a, b) in enumerate(spans):
+            lo = j
+            while j < len(positions) and positions[j] < b:
+                j += 1
+            if j == lo:
+                continue
+            sent_ids.extend([len(sents)] * (j - lo))
+            sents.append(Sentence(fld, a, b, base + lo, base + j))
+            if fld == Field.TITLE or (fld == Field.TEXT and k < LEAD_SENTENCES and chars < LEAD_CHARS):
+                lead_end = base + j
+            if fld == Field.TEXT:
+                chars += b - a
+            # " tok tok |": every token between spaces, sentences apart, so keys never cross a sentence
+            if key_parts:
+                key_parts.append(" |")
+                offset += 2
+            segment = folded[lo:j]
+            key_pos.update(zip(accumulate((len(t) + 1 for t in segment[:-1]), initial=offset),
+                               range(base + lo, base + j), strict=True))
+            key_parts.append(" " + " ".join(segment))
+            offset += sum(len(t) + 1 for t in segment)
+        if j < len(positions):  # cannot happen with the spans sentences() gives; keep every token anyway
+            sent_ids.extend([len(sents)] * (len(positions) - j))
+            sents.append(Sentence(fld, positions[j], len(text), base + j, len(tokens)))
+            segment = folded[j:]
+            key_parts.append(" |")
             offset += 2
-        previous = sent_ids[i]
-        key_pos[offset] = i
-        parts.append(" " + tok)
-        offset += 1 + len(tok)
-    parts.append(" ")
+            key_pos.update(zip(accumulate((len(t) + 1 for t in segment[:-1]), initial=offset),
+                               range(base + j, len(tokens)), strict=True))
+            key_parts.append(" " + " ".join(segment))
+            offset += sum(len(t) + 1 for t in segment)
+    key_parts.append(" ")
     day = article.published.date() if article.published is not None else None
     return Analysed(tuple(tokens), tuple(raw), tuple(fields), tuple(sent_ids), tuple(starts), tuple(sents),
-                    lead_end, "".join(parts), key_pos, texts, day, primary_lang(article.lang))
+                    lead_end, "".join(key_parts), key_pos, texts, day, primary_lang(article.lang))
 
 
 def _fold_many(words: list[str]) -> list[str]:
