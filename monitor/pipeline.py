@@ -30,7 +30,6 @@ from monitor.store import Store, entry_keys
 from monitor.store.timeutil import utcnow
 from monitor.store.values import FeedState
 from monitor.stories import ArticleFeatures, StoryIndex, article_key
-from monitor.stories import extract as story_features
 from monitor.types import Article, ExtractedPage, ExtractionStatus, FeedEntry, FetchedFeed, Match
 from monitor.urls import canonical_url
 
@@ -62,7 +61,12 @@ class CycleReport:
 
 @dataclass
 class Timings:
-    """Seconds spent per stage in a cycle, for `--profile` and benchmarks (wall time, overlapping)."""
+    """Seconds spent per stage in a cycle, for profiles and benchmarks.
+
+    fetch/fetch_pages are wall time summed over concurrent requests (they overlap); parse, group,
+    match and store are CPU-bound work on the event loop; extraction's CPU is counted by the
+    Extractor, in the processes that did it.
+    """
 
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -209,8 +213,8 @@ class Pipeline:
             matches = self.matcher.match(article)
             self.timings.add("match", time.perf_counter() - t0)
             alert = self._alertable(entry, article, first_poll, now)
+            features = await self.extractor.story_features(article)
             t0 = time.perf_counter()
-            features = story_features(article)
             story = self.stories.add(article, at=now, features=features)
             self.timings.add("group", time.perf_counter() - t0)
             t0 = time.perf_counter()
@@ -221,6 +225,9 @@ class Pipeline:
             self.timings.add("store", time.perf_counter() - t0)
         except MonitorError as exc:
             log.warning("article_error", extra={"feed_url": feed.url, "article_url": link, "error": str(exc)})
+            return None
+        except Exception:  # a bug on one article must not cost the feed's other articles
+            log.exception("article_internal_error", extra={"feed_url": feed.url, "article_url": link})
             return None
         if saved is None:
             return None
@@ -269,15 +276,12 @@ class Pipeline:
             return None
         finally:
             self.timings.add("fetch_pages", time.perf_counter() - t0)
-        t0 = time.perf_counter()
         try:
             return await self.extractor.extract(page.content, url=page.final_url, feed_summary=entry.summary,
                                                 feed_title=entry.title, encoding=page.encoding)
         except MonitorError as exc:
             log.warning("article_extract_error", extra={"article_url": entry.link, "error": str(exc)})
             return None
-        finally:
-            self.timings.add("extract", time.perf_counter() - t0)
 
 
 def _canonical(link: str | None) -> str | None:

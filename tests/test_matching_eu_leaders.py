@@ -92,9 +92,26 @@ def test_background_mentions_do_not_match(shipped: Watchlist) -> None:
     later = Article(url="u", lang="en", title="Hungary's budget debate",
                     text="Parliament debated the budget. Taxes will rise. Spending falls. Much later in the "
                          "report: Orban visited Moscow in July for talks with Putin.")
-    for article in (beijing, later):
+    no_plans = Article(url="u", lang="en", title="Merz says he has no plans to visit Moscow",
+                       text="Chancellor Friedrich Merz said on Monday he would not travel to Moscow.",
+                       published=datetime(2025, 6, 2, tzinfo=UTC))
+    former = Article(url="u", lang="de", title="Altkanzler Schröder in Moskau eingetroffen",
+                     text="Der frühere Bundeskanzler Gerhard Schröder ist in Moskau eingetroffen.",
+                     published=datetime(2022, 7, 27, tzinfo=UTC))
+    for article in (beijing, later, no_plans, former):
         (verdict,) = matcher.evaluate(article)
         assert not verdict.matched, verdict.why
+
+
+def test_short_headlines_and_lead_only_reports_match(shipped: Watchlist) -> None:
+    matcher = Matcher([shipped])
+    day = datetime(2024, 12, 22, tzinfo=UTC)
+    short = Article(url="u", lang="de", title="Fico in Moskau", text="Mehr in Kürze.", published=day)
+    lead_only = Article(url="u", lang="en", title="Gas talks anger Kyiv", published=day,
+                        text="Slovak Prime Minister Robert Fico arrived in Moscow on Sunday. He met Putin.")
+    for article in (short, lead_only):
+        (verdict,) = matcher.evaluate(article)
+        assert verdict.matched, verdict.why
 
 
 def test_ecbplus_has_no_eu_leader_in_moscow(shipped: Watchlist) -> None:

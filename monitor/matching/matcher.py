@@ -17,6 +17,8 @@ from monitor.matching.terms import Term
 from monitor.matching.text import Analysed, analyse
 from monitor.types import Article, Match
 
+NOT_EVALUATED = "too few of its words occur to reach min_score"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -61,7 +63,8 @@ class Matcher:
         self._bounds = [compile_bound(wl.root, self._source) for wl in self.watchlists]
         self._required = [required(b) for b in self._bounds]
         self._labels = {id(c): describe(c) for wl in self.watchlists for c in _top_children(wl.root)}
-        self._always = [w for w, wl in enumerate(self.watchlists) if upper_bound(self._bounds[w], ()) >= wl.min_score]
+        self._always = [w for w, wl in enumerate(self.watchlists)
+                        if upper_bound(self._bounds[w], ()) >= wl.min_score]
 
     def _source(self, node: Node) -> int:
         return self._source_of[id(node)]
@@ -89,7 +92,7 @@ class Matcher:
             if verdict is not None:
                 out.append(verdict)
             else:
-                out.append(Verdict(watchlist.name, False, 0.0, ("none of its words occur",), "", ()))
+                out.append(Verdict(watchlist.name, False, 0.0, (NOT_EVALUATED,), "", ()))
         return out
 
     def match(self, article: Article) -> list[Match]:
@@ -122,7 +125,6 @@ class Matcher:
                f"score {score:.2f} {'≥' if matched else '<'} {watchlist.min_score:g}"]
         parts = tuple(self._parts(root, outcome, state, watchlist))
         return Verdict(watchlist.name, matched, score, tuple(why), _snippet(doc, outcome), parts)
-
 
     def _parts(self, root: Node, outcome: Outcome, state: ArticleState,
                watchlist: Watchlist) -> list[tuple[str, float]]:

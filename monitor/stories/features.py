@@ -65,7 +65,10 @@ MID_NAME_ZIPF = 5.6
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
 _SEPARATORS = str.maketrans("", "", ".,")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”«»—–|]")
-_LANGS = frozenset(available_languages())
+# wordfreq tokenises Chinese, Japanese and Korean with optional packages (jieba, MeCab) we do not
+# install: for those we weigh words by the English list, where their words are all rare, as names are.
+_NEEDS_EXTRA_TOKENIZER = frozenset({"zh", "ja", "ko"})
+_LANGS = frozenset(available_languages()) - _NEEDS_EXTRA_TOKENIZER
 _NOUNS_CAPITALISED = frozenset({"de"})
 """German capitalises every noun: there a capital marks a name only when the word is rare too."""
 
