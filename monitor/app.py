@@ -16,7 +16,7 @@ from monitor.extractor import Extractor
 from monitor.fetch import Fetcher
 from monitor.matching import Matcher, Watchlist, load_watchlists
 from monitor.notify import build_channel
-from monitor.outbox import Outbox
+from monitor.outbox import HoldPolicy, Outbox
 from monitor.pipeline import Pipeline
 from monitor.store import Store, open_store
 from monitor.store.timeutil import utcnow
@@ -51,9 +51,20 @@ def load_all(config: Path) -> Loaded:
         if w.name in names:
             problems.append(Problem(where, None, "name", f"the name {w.name!r} is used by {names[w.name]} too"))
         names[w.name] = w.path
+    if settings.admin is not None:
+        for name in settings.admin.channels:
+            if name not in channels:
+                problems.append(Problem(str(settings.source or config), None, "admin.channels",
+                                        f"no channel named {name!r} (channels: {', '.join(sorted(channels))})"))
     if problems:
         raise ConfigError(problems)
     return Loaded(settings, watchlists)
+
+
+def hold_policies(settings: Settings) -> dict[str, HoldPolicy]:
+    """The channels with `digest:` or `quiet_hours:`, and what they hold."""
+    return {name: HoldPolicy(cfg.digest_schedule, cfg.quiet_hours) for name, cfg in settings.active_channels.items()
+            if cfg.digest is not None or cfg.quiet_hours is not None}
 
 
 def user_agent(settings: Settings) -> str:
@@ -72,7 +83,8 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
     channels = {name: build_channel(name, cfg, console_stream=console or sys.stdout)
                 for name, cfg in settings.active_channels.items()}
     outbox = Outbox(store, channels, first_retry=settings.delivery.first_retry,
-                    max_retry=settings.delivery.max_retry)
+                    max_retry=settings.delivery.max_retry, lease=settings.delivery.lease,
+                    policies=hold_policies(settings))
     extractor = Extractor(extract_workers)
     fetcher = Fetcher(settings.fetch, user_agent=user_agent(settings))
     try:

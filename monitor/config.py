@@ -80,10 +80,21 @@ class DeliverySettings(_Strict):
     max_retry: timedelta = timedelta(hours=6)
     every: timedelta = timedelta(seconds=5)
     """How often the daemon's sender looks for due alerts."""
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claimed alert is reserved for one sender: after a crash, alerts in hand are resent after it."""
 
-    _durations = field_validator("first_retry", "max_retry", "every", mode="before")(
+    _durations = field_validator("first_retry", "max_retry", "every", "lease", mode="before")(
         classmethod(lambda cls, v: _duration(v))
     )
+
+
+class AdminSettings(_Strict):
+    """Alerts for the operator: a feed failing for longer than `feed_failing_after`, and its recovery."""
+
+    channels: list[str] = Field(min_length=1)
+    feed_failing_after: timedelta = timedelta(hours=6)
+
+    _durations = field_validator("feed_failing_after", mode="before")(classmethod(lambda cls, v: _duration(v)))
 
 
 class Settings(_Strict):
@@ -95,6 +106,7 @@ class Settings(_Strict):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    admin: AdminSettings | None = None
     every: timedelta | None = None
     """Pins every feed without its own `every:` to this interval; unset, intervals adapt to each feed's pace."""
     backfill: timedelta = timedelta(hours=24)

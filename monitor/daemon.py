@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.admin import CHECK_EVERY, HealthReport, check_feed_health
 from monitor.pipeline import Pipeline
+from monitor.store.timeutil import utcnow
 
 log = logging.getLogger("monitor.daemon")
 
@@ -63,6 +65,9 @@ class Daemon:
                           id="poll", next_run_time=_now(), **common)
         scheduler.add_job(self._job("deliver", self.pipeline.outbox.deliver_due), "interval",
                           seconds=self.delivery_tick, id="deliver", next_run_time=_now(), **common)
+        if self.pipeline.settings.admin is not None:
+            scheduler.add_job(self._job("feed_health", lambda: check_health(self.pipeline)), "interval",
+                              seconds=CHECK_EVERY.total_seconds(), id="feed_health", next_run_time=_now(), **common)
         scheduler.start()
         log.info("daemon_started", extra={"feeds": len(self.pipeline.settings.feeds),
                                           "watchlists": len(self.pipeline.watchlists),
@@ -82,6 +87,14 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("daemon_stopped")
+
+
+async def check_health(pipeline: Pipeline) -> HealthReport:
+    """The admin check over the feeds' state, on the outbox's open channels; nothing without `admin:`."""
+    admin = pipeline.settings.admin
+    if admin is None:
+        return HealthReport()
+    return await check_feed_health(pipeline.store, admin, pipeline.outbox.channels, now=utcnow())
 
 
 def _now() -> object:

@@ -5,6 +5,13 @@ alert; so delivery is at-least-once: a duplicate can happen only when the proces
 the receiver's acceptance and our commit. Retries back off exponentially with jitter (the first
 within a minute), a channel that answers 429 is paused as a whole for at least its Retry-After,
 and permanent refusals mark the row dead with the reason.
+
+Before sending, the outbox applies what the user asked for:
+
+- a muted watchlist's rows (matches made while it was muted) are marked `muted` and never sent;
+- a channel with `digest:` holds each new row until the next digest slot;
+- a channel with `quiet_hours:` holds rows until the quiet period ends;
+- rows that were held go out together, as one message per channel (a Digest), when they are due.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor.digest import DIGEST, QUIET, make_digest
 from monitor.errors import DeliveryError, MonitorError, PermanentDeliveryError
-from monitor.notify.base import Channel
+from monitor.notify.base import Channel, DigestChannel
+from monitor.quiet import DigestSchedule, QuietHours
 from monitor.store import PendingDelivery, Store
 from monitor.store.timeutil import utcnow
 
@@ -44,6 +53,25 @@ def retry_delay(attempts: int, retry_after: timedelta | None = None, *, first: t
     return delay
 
 
+@dataclass(frozen=True, slots=True)
+class HoldPolicy:
+    """When a channel holds its alerts instead of sending them at once."""
+
+    digest: DigestSchedule | None = None
+    quiet_hours: QuietHours | None = None
+
+    def hold_until(self, *, now: datetime, already_held: bool) -> tuple[datetime, str] | None:
+        """(until, reason) when a due row must wait, else None (send it now)."""
+        until: datetime | None = None
+        reason = ""
+        if self.digest is not None and not already_held:
+            until, reason = self.digest.next_after(now), DIGEST
+        quiet_end = self.quiet_hours.end_if_quiet(now) if self.quiet_hours is not None else None
+        if quiet_end is not None and (until is None or quiet_end > until):
+            until, reason = quiet_end, reason or QUIET
+        return (until, reason) if until is not None else None
+
+
 @dataclass
 class Outbox:
     store: Store
@@ -52,6 +80,7 @@ class Outbox:
     first_retry: timedelta = FIRST_RETRY
     max_retry: timedelta = MAX_RETRY
     paused_until: dict[str, datetime] = field(default_factory=dict)
+    policies: Mapping[str, HoldPolicy] = field(default_factory=dict)
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Send every due row; channels work in parallel, each channel's rows in order."""
@@ -59,13 +88,67 @@ class Outbox:
         open_channels = {name for name in self.channels if self.paused_until.get(name, now) <= now}
         if not open_channels:
             return DeliveryReport()
+        muted = self.store.apply_mutes(now=now)
+        if muted:
+            log.info("deliveries_muted", extra={"deliveries": muted})
         claimed = self.store.claim_deliveries(now=now, lease=self.lease, channels=open_channels)
+        holds = self.store.holds([d.id for d in claimed])
         by_channel: dict[str, list[PendingDelivery]] = {}
+        batches: dict[str, list[PendingDelivery]] = {}
         for delivery in claimed:
-            by_channel.setdefault(delivery.channel, []).append(delivery)
-        reports = await asyncio.gather(*(self._send_all(name, rows) for name, rows in by_channel.items()))
+            policy = self.policies.get(delivery.channel)
+            hold = policy.hold_until(now=now, already_held=delivery.id in holds) if policy else None
+            if hold is not None:
+                self.store.hold(delivery.id, now=now, until=hold[0], reason=hold[1])
+                log.info("delivery_held", extra={"channel": delivery.channel, "delivery_id": delivery.id,
+                                                 "reason": hold[1], "until": hold[0].isoformat()})
+            elif delivery.id in holds:
+                batches.setdefault(delivery.channel, []).append(delivery)
+            else:
+                by_channel.setdefault(delivery.channel, []).append(delivery)
+        reports = await asyncio.gather(
+            *(self._send_all(name, rows) for name, rows in by_channel.items()),
+            *(self._send_batch(name, rows, {holds[r.id] for r in rows}) for name, rows in batches.items()))
         return DeliveryReport(sum(r.sent for r in reports), sum(r.retrying for r in reports),
                               sum(r.dead for r in reports))
+
+    async def _send_batch(self, name: str, rows: list[PendingDelivery], reasons: set[str]) -> DeliveryReport:
+        """Held rows go out as one message; a channel that cannot send digests gets them one by one.
+
+        A quiet-hours hold of a single alert is sent as that alert: a "digest" of one says less.
+        """
+        channel = self.channels[name]
+        if not isinstance(channel, DigestChannel) or (len(rows) == 1 and DIGEST not in reasons):
+            return await self._send_all(name, rows)
+        digest = make_digest([r.alert for r in rows], reasons, [r.id for r in rows], name)
+        try:
+            await channel.send_digest(digest)
+        except PermanentDeliveryError as exc:
+            for row in rows:
+                self.store.mark_dead(row.id, now=utcnow(), error=exc.reason)
+            log.error("digest_dead", extra={"channel": name, "deliveries": len(rows), "error": exc.reason})
+            return DeliveryReport(dead=len(rows))
+        except Exception as exc:
+            now = utcnow()
+            retry_after = exc.retry_after if isinstance(exc, DeliveryError) else None
+            reason = str(exc) if isinstance(exc, MonitorError) else f"internal error: {exc.__class__.__name__}"
+            if not isinstance(exc, MonitorError):
+                log.exception("digest_internal_error", extra={"channel": name})
+            if isinstance(exc, DeliveryError):
+                reason = exc.reason
+            retry_at = now + self._delay(max(r.attempts for r in rows), retry_after)
+            for row in rows:
+                self.store.mark_retry(row.id, now=now, error=reason, retry_at=retry_at)
+            if retry_after is not None:
+                self.paused_until[name] = now + retry_after
+            log.warning("digest_retry", extra={"channel": name, "deliveries": len(rows), "error": reason,
+                                               "retry_at": retry_at.isoformat()})
+            return DeliveryReport(retrying=len(rows))
+        now = utcnow()
+        for row in rows:
+            self.store.mark_sent(row.id, now=now)
+        log.info("digest_sent", extra={"channel": name, "deliveries": len(rows), "title": digest.title})
+        return DeliveryReport(sent=len(rows))
 
     async def _send_all(self, name: str, rows: list[PendingDelivery]) -> DeliveryReport:
         channel = self.channels[name]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -357,3 +358,85 @@ def render_webhook(alert: Alert) -> dict[str, Any]:
         },
         "delivery_key": alert.delivery_key,
     }
+
+
+# ---- digests: several alerts in one message --------------------------------------------------------
+
+SLACK_DIGEST_ITEMS = 45  # Block Kit allows 50 blocks per message: a header, the items, a "more" line
+
+
+def render_digest_text(title: str, alerts: Sequence[Alert]) -> str:
+    """The plain-text digest (email text part, console, Apprise): one short block per story."""
+    lines = [one_line(title), ""]
+    for i, alert in enumerate(alerts, 1):
+        article = alert.article
+        lines += [
+            f"{i}. [{one_line(alert.watchlist)}] {_title(alert)}",
+            f"   {article.url}",
+            f"   {_outlet(alert)} · {format_time(article.published)}",
+            f"   Why: {why_line(alert)}",
+            "",
+        ]
+    lines += ["-- ", "news-monitor"]
+    return "\n".join(lines) + "\n"
+
+
+def render_digest_email(title: str, alerts: Sequence[Alert], *,
+                        subject_prefix: str = "[news-monitor]") -> EmailContent:
+    watchlists = sorted({one_line(a.watchlist) for a in alerts})
+    subject = f"{one_line(title)} ({_truncate(', '.join(watchlists), SUBJECT_TITLE_CHARS)})"
+    prefix = one_line(subject_prefix)
+
+    def esc(value: str) -> str:
+        return html.escape(value, quote=True)
+
+    items = []
+    for alert in alerts:
+        article = alert.article
+        head = esc(_title(alert))
+        if _is_web_url(article.url):
+            head = f'<a href="{esc(article.url)}" style="color:#0b57d0;text-decoration:none">{head}</a>'
+        items.append(
+            f'<li style="margin:0 0 14px"><span style="font-size:12px;{_MUTED}">'
+            f"{esc(one_line(alert.watchlist))}</span><br><strong>{head}</strong><br>"
+            f'<span style="font-size:13px;{_MUTED}">{esc(_outlet(alert))} · '
+            f"{esc(format_time(article.published))}</span><br>"
+            f'<span style="font-size:13px">Why: {esc(why_line(alert))}</span></li>')
+    page = "\n".join([
+        "<!DOCTYPE html>", '<html><head><meta charset="utf-8">', f"<title>{esc(one_line(title))}</title></head>",
+        f'<body style="margin:0;padding:16px;color:#202124;{_FONT};font-size:15px;line-height:1.5">',
+        '<div style="max-width:640px;margin:0 auto">',
+        f'<h1 style="margin:0 0 12px;font-size:20px">{esc(one_line(title))}</h1>',
+        '<ol style="padding-left:20px">', *items, "</ol>",
+        f'<p style="margin:24px 0 0;font-size:12px;{_MUTED}">Sent by news-monitor.</p>',
+        "</div></body></html>"])
+    return EmailContent(subject=f"{prefix} {subject}" if prefix else subject,
+                        text=render_digest_text(title, alerts), html=page + "\n")
+
+
+def render_digest_slack(title: str, alerts: Sequence[Alert]) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _truncate(one_line(title), SLACK_HEADER_CHARS)}}]
+    for alert in alerts[:SLACK_DIGEST_ITEMS]:
+        article = alert.article
+        head = slack_escape(_title(alert))
+        if _is_web_url(article.url):
+            head = f"<{_slack_url(article.url)}|{head}>"
+        text = (f"*{head}*\n{slack_escape(one_line(alert.watchlist))} · {slack_escape(_outlet(alert))} · "
+                f"{format_time(article.published)}\n_Why:_ {slack_escape(why_line(alert))}")
+        blocks.append({"type": "section", "text": _mrkdwn(_slack_fit(text, SLACK_SECTION_CHARS))})
+    if len(alerts) > SLACK_DIGEST_ITEMS:
+        more = f"…and {len(alerts) - SLACK_DIGEST_ITEMS} more: see `monitor matches`"
+        blocks.append({"type": "context", "elements": [_mrkdwn(more)]})
+    fallback = f"{_slack_fit(one_line(title), 200)}"
+    return {"text": fallback, "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
+
+
+def render_digest_console(title: str, alerts: Sequence[Alert]) -> str:
+    head = f"══ {one_line(title)} "
+    return head + "═" * max(3, 72 - len(head)) + "\n" + "".join(render_console(a) for a in alerts)
+
+
+def render_digest_webhook(title: str, alerts: Sequence[Alert], key: str) -> dict[str, Any]:
+    """`{"digest": title, "alerts": [the single-alert document...], "delivery_key"}`."""
+    return {"digest": title, "alerts": [render_webhook(a) for a in alerts], "delivery_key": key}

@@ -6,8 +6,8 @@ import click
 
 
 def register(main: click.Group) -> None:
-    from monitor.commands import deliveries, extract, feeds, matches, run, stories, watchlist
+    from monitor.commands import deliveries, extract, feeds, matches, mute, notify, run, stories, watchlist
 
-    for module in (run, matches, watchlist, extract, feeds, deliveries, stories):
+    for module in (run, matches, watchlist, mute, extract, feeds, deliveries, notify, stories):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -9,7 +9,7 @@ from monitor.commands.common import chosen_config, config_option, guard, out, pr
 
 @click.group("deliveries", invoke_without_command=True)
 @config_option
-@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default=None)
+@click.option("--status", type=click.Choice(["pending", "sent", "dead", "muted"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.option("--limit", type=int, default=200, show_default=True)
 @click.pass_context

@@ -44,7 +44,7 @@ def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> 
     retried; they never stop the daemon. Exits non-zero only when the configuration is invalid.
     """
     from monitor.app import open_pipeline
-    from monitor.daemon import Daemon
+    from monitor.daemon import Daemon, check_health
 
     loaded = _load(ctx)
 
@@ -52,6 +52,7 @@ def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> 
         async with open_pipeline(loaded, extract_workers=extract_workers) as pipeline:
             if once:
                 await pipeline.run_cycle()
+                await check_health(pipeline)
             else:
                 await Daemon(pipeline).run()
 

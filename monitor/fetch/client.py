@@ -185,6 +185,9 @@ class Fetcher:
                     raise FetchError(url, f"redirected to a non-HTTP URL: {location.strip()!r}")
                 return _http_url(str(target), url)
             if status == 304:
+                # A 304 has no body (RFC 9110 §15.4.5), but httpcore keeps the connection alive only
+                # once the response was read to its end: without this, every 304 costs a new connection.
+                await read_body(response, url=url, max_bytes=self._settings.max_bytes)
                 return _Response(str(current), status, response.headers, b"")
             if not 200 <= status < 300:
                 later = retry_after(response.headers) if status in _RETRY_AFTER_STATUSES else None

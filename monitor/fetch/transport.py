@@ -127,7 +127,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._settings = settings
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
-            max_connections=settings.concurrency * 2,
+            max_connections=settings.concurrency,
             max_keepalive_connections=settings.concurrency,
             keepalive_expiry=30.0,
             http1=True,

@@ -6,6 +6,10 @@
       team:    {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
       archive: {type: webhook, url: "https://hooks.example.org/news", secret: "${WEBHOOK_SECRET}"}
       screen:  {type: console}
+      phones:  {type: apprise, urls: ["ntfys://ntfy.sh/${NTFY_TOPIC}"]}
+
+Every channel also takes `quiet_hours: {from: "22:00", to: "07:00", timezone: Europe/Budapest}`
+and `digest: hourly` (or `daily at 08:00 Europe/Budapest`); the outbox applies them.
 
 A plain registry dict maps each type to a factory; the settings models live in settings.py and are
 validated at start-up. A channel's `send` returns only when the receiver accepted the alert and
@@ -19,14 +23,15 @@ from typing import TextIO, TypeVar
 
 from pydantic import BaseModel
 
-from monitor.notify.base import Channel
+from monitor.notify.apprise import AppriseChannel
+from monitor.notify.base import Channel, DigestChannel
 from monitor.notify.console import ConsoleChannel
 from monitor.notify.email import EmailChannel
-from monitor.notify.settings import ConsoleSettings, EmailSettings, SlackSettings, WebhookSettings
+from monitor.notify.settings import AppriseSettings, ConsoleSettings, EmailSettings, SlackSettings, WebhookSettings
 from monitor.notify.slack import SlackChannel
 from monitor.notify.webhook import WebhookChannel
 
-AnyChannelSettings = EmailSettings | SlackSettings | WebhookSettings | ConsoleSettings
+AnyChannelSettings = EmailSettings | SlackSettings | WebhookSettings | ConsoleSettings | AppriseSettings
 ChannelFactory = Callable[[str, AnyChannelSettings], Channel]
 
 _S = TypeVar("_S", bound=BaseModel)
@@ -46,6 +51,7 @@ CHANNEL_TYPES: dict[str, ChannelFactory] = {
     "slack": _factory(SlackSettings, SlackChannel),
     "webhook": _factory(WebhookSettings, WebhookChannel),
     "console": _factory(ConsoleSettings, lambda name, _settings: ConsoleChannel(name)),
+    "apprise": _factory(AppriseSettings, AppriseChannel),
 }
 
 
@@ -65,9 +71,11 @@ def build_channel(
 __all__ = [
     "CHANNEL_TYPES",
     "AnyChannelSettings",
+    "AppriseChannel",
     "Channel",
     "ChannelFactory",
     "ConsoleChannel",
+    "DigestChannel",
     "EmailChannel",
     "SlackChannel",
     "WebhookChannel",

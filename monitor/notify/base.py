@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import httpx
 
 from monitor import __version__
+from monitor.digest import Digest
 from monitor.errors import DeliveryError, PermanentDeliveryError
 from monitor.types import Alert
 
@@ -42,6 +43,15 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Release connections; the channel is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class DigestChannel(Channel, Protocol):
+    """A channel that can send several alerts as one message (digests, alerts held by quiet hours)."""
+
+    async def send_digest(self, digest: Digest) -> None:
+        """Deliver one digest; return only when the receiver accepted it."""
         ...
 
 

@@ -6,8 +6,9 @@ import contextlib
 import sys
 from typing import TextIO
 
+from monitor.digest import Digest
 from monitor.errors import DeliveryError
-from monitor.render import render_console
+from monitor.render import render_console, render_digest_console
 from monitor.types import Alert
 
 
@@ -19,9 +20,14 @@ class ConsoleChannel:
         self._stream = stream
 
     async def send(self, alert: Alert) -> None:
+        await self._write(render_console(alert))
+
+    async def send_digest(self, digest: Digest) -> None:
+        await self._write(render_digest_console(digest.title, digest.alerts))
+
+    async def _write(self, text: str) -> None:
         # sys.stdout is looked up at send time, not import time, so redirection applies.
         stream = self._stream if self._stream is not None else sys.stdout
-        text = render_console(alert)
         try:
             try:
                 stream.write(text)

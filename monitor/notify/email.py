@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from monitor.digest import Digest
 from monitor.errors import DeliveryError, PermanentDeliveryError
 from monitor.notify.base import scrub
 from monitor.notify.settings import EmailSettings
-from monitor.render import render_email
+from monitor.render import EmailContent, render_digest_email, render_email
 from monitor.types import Alert
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,27 @@ def message_id(delivery_key: str) -> str:
 def build_message(alert: Alert, settings: EmailSettings, *, now: datetime | None = None) -> EmailMessage:
     """The message for one alert; non-ASCII headers are RFC 2047-encoded by the email policy."""
     content = render_email(alert, subject_prefix=settings.subject_prefix)
+    return _message(content, settings, alert.delivery_key, [alert.watchlist], now=now)
+
+
+def build_digest_message(digest: Digest, settings: EmailSettings, *, now: datetime | None = None) -> EmailMessage:
+    """One message listing every alert of a digest."""
+    content = render_digest_email(digest.title, digest.alerts, subject_prefix=settings.subject_prefix)
+    watchlists = sorted({a.watchlist for a in digest.alerts})
+    return _message(content, settings, digest.key, watchlists, now=now)
+
+
+def _message(content: EmailContent, settings: EmailSettings, delivery_key: str, watchlists: list[str], *,
+             now: datetime | None) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = content.subject
     msg["From"] = settings.from_
     msg["To"] = ", ".join(settings.to)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = message_id(alert.delivery_key)
-    msg[WATCHLIST_HEADER] = " ".join(alert.watchlist.split())
-    if alert.delivery_key:
-        msg[DELIVERY_HEADER] = alert.delivery_key
+    msg["Message-ID"] = message_id(delivery_key)
+    msg[WATCHLIST_HEADER] = ", ".join(" ".join(w.split()) for w in watchlists)
+    if delivery_key:
+        msg[DELIVERY_HEADER] = delivery_key
     # RFC 3834: tells vacation responders and mailing lists not to answer a machine.
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(content.text)
@@ -76,7 +89,12 @@ class EmailChannel:
         return self._ssl_context
 
     async def send(self, alert: Alert) -> None:
-        msg = build_message(alert, self.settings)
+        await self._send(build_message(alert, self.settings), alert.delivery_key)
+
+    async def send_digest(self, digest: Digest) -> None:
+        await self._send(build_digest_message(digest, self.settings), digest.key)
+
+    async def _send(self, msg: EmailMessage, delivery_key: str) -> None:
         try:
             refused = await asyncio.to_thread(self._deliver, msg)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -107,7 +125,7 @@ class EmailChannel:
             # Some recipients took the message: a retry would send them a duplicate, so it is not one.
             log.warning(
                 "email_recipients_refused",
-                extra={"channel": self.name, "refused": sorted(refused), "delivery_key": alert.delivery_key},
+                extra={"channel": self.name, "refused": sorted(refused), "delivery_key": delivery_key},
             )
 
     async def aclose(self) -> None:

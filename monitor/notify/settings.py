@@ -10,12 +10,34 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.quiet import DigestSchedule, QuietHours
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EmailSettings(_Strict):
+class _Channel(_Strict):
+    """What every channel accepts besides its own keys: when it holds instant alerts."""
+
+    quiet_hours: QuietHours | None = None
+    """Alerts are held during this daily window and sent as one message when it ends."""
+    digest: str | None = None
+    """`hourly` or `daily at 08:00 Europe/Budapest`: one message listing the stories since the last."""
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None:
+            DigestSchedule.parse(value)
+        return value
+
+    @property
+    def digest_schedule(self) -> DigestSchedule | None:
+        return DigestSchedule.parse(self.digest) if self.digest else None
+
+
+class EmailSettings(_Channel):
     """Email over SMTP: multipart text and HTML, one message per alert."""
 
     type: Literal["email"]
@@ -47,7 +69,7 @@ class EmailSettings(_Strict):
         return self
 
 
-class SlackSettings(_Strict):
+class SlackSettings(_Channel):
     """A Slack incoming webhook: Block Kit with a plain-text fallback."""
 
     type: Literal["slack"]
@@ -62,7 +84,7 @@ class SlackSettings(_Strict):
         return value
 
 
-class WebhookSettings(_Strict):
+class WebhookSettings(_Channel):
     """A generic webhook: a JSON body per alert, signed with HMAC-SHA256 when a secret is set."""
 
     type: Literal["webhook"]
@@ -79,14 +101,42 @@ class WebhookSettings(_Strict):
         return value
 
 
-class ConsoleSettings(_Strict):
+class ConsoleSettings(_Channel):
     """Alerts printed to standard output: the default when no channel is configured."""
 
     type: Literal["console"]
 
 
+class AppriseSettings(_Channel):
+    """Any service Apprise knows (Teams, Telegram, Discord, Matrix, ntfy...), by its URL.
+
+    Each URL is one destination (github.com/caronc/apprise/wiki): `tgram://bottoken/ChatID`,
+    `ntfys://ntfy.sh/topic`, `json://host/path`... Tokens in the URLs are secrets: `${VAR}` them.
+    """
+
+    type: Literal["apprise"]
+    urls: list[str] = Field(min_length=1)
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _one_url(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("urls")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from monitor.notify.apprise import unknown_urls
+
+        bad = unknown_urls(value)
+        if bad:
+            raise ValueError(f"Apprise does not understand URL number(s) {', '.join(map(str, bad))} "
+                             "(see github.com/caronc/apprise/wiki for the URL of each service)")
+        return value
+
+
 ChannelSettings = Annotated[
-    EmailSettings | SlackSettings | WebhookSettings | ConsoleSettings, Field(discriminator="type")
+    EmailSettings | SlackSettings | WebhookSettings | ConsoleSettings | AppriseSettings,
+    Field(discriminator="type"),
 ]
 
 CHANNEL_SETTINGS: dict[str, type[BaseModel]] = {
@@ -94,4 +144,5 @@ CHANNEL_SETTINGS: dict[str, type[BaseModel]] = {
     "slack": SlackSettings,
     "webhook": WebhookSettings,
     "console": ConsoleSettings,
+    "apprise": AppriseSettings,
 }

@@ -13,9 +13,10 @@ import json
 
 import httpx
 
+from monitor.digest import Digest
 from monitor.notify.base import JsonPoster
 from monitor.notify.settings import SlackSettings
-from monitor.render import render_slack
+from monitor.render import render_digest_slack, render_slack
 from monitor.types import Alert
 
 
@@ -30,6 +31,10 @@ class SlackChannel:
 
     async def send(self, alert: Alert) -> None:
         body = json.dumps(render_slack(alert), ensure_ascii=False).encode("utf-8")
+        await self._poster.post(body, {"Content-Type": "application/json; charset=utf-8"})
+
+    async def send_digest(self, digest: Digest) -> None:
+        body = json.dumps(render_digest_slack(digest.title, digest.alerts), ensure_ascii=False).encode("utf-8")
         await self._poster.post(body, {"Content-Type": "application/json; charset=utf-8"})
 
     async def aclose(self) -> None:

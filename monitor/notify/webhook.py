@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import json
 
+from monitor.digest import Digest
 from monitor.notify.base import JsonPoster
 from monitor.notify.settings import WebhookSettings
-from monitor.render import render_webhook
+from monitor.render import render_digest_webhook, render_webhook
 from monitor.types import Alert
 
 SIGNATURE_HEADER = "X-News-Monitor-Signature"
@@ -43,12 +44,20 @@ class WebhookChannel:
         self._poster = JsonPoster(name, settings.url, timeout=settings.timeout, secrets=secrets)
 
     async def send(self, alert: Alert) -> None:
-        body = encode_body(alert)
+        await self._post(encode_body(alert), alert.delivery_key)
+
+    async def send_digest(self, digest: Digest) -> None:
+        """One POST with every alert: `{"digest": title, "alerts": [...], "delivery_key": ...}`."""
+        document = render_digest_webhook(digest.title, digest.alerts, digest.key)
+        body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        await self._post(body, digest.key)
+
+    async def _post(self, body: bytes, delivery_key: str) -> None:
         headers = dict(self._settings.headers)
         # Ours are set last so a configured header cannot unsign the body or change its type.
         headers["Content-Type"] = "application/json; charset=utf-8"
-        if alert.delivery_key:
-            headers[DELIVERY_HEADER] = alert.delivery_key
+        if delivery_key:
+            headers[DELIVERY_HEADER] = delivery_key
         if self._settings.secret:
             headers[SIGNATURE_HEADER] = signature(self._settings.secret, body)
         await self._poster.post(body, headers)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from monitor.store.articles import article_value
 from monitor.store.base import StoreBase
-from monitor.store.tables import ArticleRow, DeliveryRow, FeedRow, MatchRow
+from monitor.store.tables import ArticleRow, DeliveryHoldRow, DeliveryRow, FeedRow, MatchRow
 from monitor.store.timeutil import from_db, to_db
 from monitor.store.values import DeliveryInfo, PendingDelivery
 from monitor.types import Alert, Match
@@ -86,6 +86,26 @@ class DeliveryStore(StoreBase):
             assert row is not None
             row.attempts += 1
             row.status, row.last_error, row.lease_until = "dead", error, None
+
+    def hold(self, delivery_id: int, *, now: datetime, until: datetime, reason: str) -> None:
+        """Hold a claimed row until `until` (a digest slot, the end of quiet hours) without counting an
+        attempt; the first reason is kept, so a digest row stays a digest row through quiet hours."""
+        with self.session() as s:
+            row = s.get(DeliveryRow, delivery_id)
+            assert row is not None
+            row.next_attempt_at = to_db(until)  # type: ignore[assignment]
+            row.lease_until = None
+            row.last_error = None
+            if s.get(DeliveryHoldRow, delivery_id) is None:
+                s.add(DeliveryHoldRow(delivery_id=delivery_id, reason=reason, held_at=to_db(now)))  # type: ignore[arg-type]
+
+    def holds(self, delivery_ids: list[int]) -> dict[int, str]:
+        """Which of these rows were held, and why ('digest' or 'quiet')."""
+        if not delivery_ids:
+            return {}
+        with self.session() as s:
+            rows = s.exec(select(DeliveryHoldRow).where(col(DeliveryHoldRow.delivery_id).in_(delivery_ids))).all()
+            return {r.delivery_id: r.reason for r in rows}
 
     def release(self, delivery_id: int) -> None:
         """Give a claimed row back untouched (the sender is stopping before it tried)."""

@@ -114,3 +114,41 @@ class DeliveryRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = None
     created_at: datetime
+
+
+class MuteRow(SQLModel, table=True):
+    """A watchlist muted from `since` to `until`: its matches made then are stored but never delivered.
+
+    Kept after it ends (`until` in the past), so `monitor matches` can say why nothing was sent.
+    """
+
+    __tablename__ = "mutes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    watchlist: str = Field(index=True)
+    since: datetime
+    until: datetime = Field(index=True)
+    settled: bool = False
+    """True once the mute ended and every delivery of its matches was marked muted."""
+
+
+class DeliveryHoldRow(SQLModel, table=True):
+    """An outbox row held back by its channel's digest or quiet hours: when due, it goes out
+    in one message with the other held rows of its channel."""
+
+    __tablename__ = "delivery_holds"
+
+    delivery_id: int = Field(primary_key=True, foreign_key="deliveries.id")
+    reason: str
+    """'digest' or 'quiet'."""
+    held_at: datetime
+
+
+class FeedAlertRow(SQLModel, table=True):
+    """A feed seen failing, for the admin alert: one alert when it has failed too long, one when it recovers."""
+
+    __tablename__ = "feed_alerts"
+
+    feed_id: int = Field(primary_key=True, foreign_key="feeds.id")
+    failing_since: datetime
+    alerted_at: datetime | None = None

@@ -29,6 +29,8 @@ class Draft:
     match: Any
     classes: dict[str, Any] = field(default_factory=dict)
     match_comment: tuple[str, ...] = ()
+    anchors: dict[int, str] = field(default_factory=dict)
+    """Names for conditions used more than once (by id), written once as &name and then *name."""
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -50,10 +52,13 @@ class ClassNames:
         self.taken = set(builtin_classes()) | folder_class_names(out.parent)
 
     def new(self, wanted: str) -> str:
+        """`wanted` as a class name, else `wanted_words`, else numbered: `wanted_words_2`."""
         base = _SLUG.sub("_", wanted.lower()).strip("_") or "words"
         if not base[0].isalpha():
             base = "c_" + base
         name = base
+        if name in self.taken:
+            base = name = f"{base}_words"
         n = 2
         while name in self.taken:
             name = f"{base}_{n}"

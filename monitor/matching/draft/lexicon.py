@@ -40,6 +40,10 @@ class EventKind:
     presence: bool = False
     """Being in the place is the event (a visit): "Orbán in Moscow" needs no visit word."""
     penalties: tuple[Penalty, ...] = ()
+    not_after: bool = False
+    """A place right after "after", "nach", "po" is where the trip came from, not where it went."""
+    not_near: tuple[str, ...] = ()
+    """Words that, right next to the event's word, make it a figure of speech ("political earthquake")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,11 @@ class ActorKind:
     kind: str = "entity"
     exclude_near: str | None = None
     """A built-in marker class ("former") that must not stand right next to the participant."""
+    soft: bool = False
+    """Articles name the participant (Equifax) rather than its kind (a company): the kind's words add
+    to the score instead of being required."""
+    contrast: tuple[str, ...] = ()
+    """Words for what the participant is not (a city, a ministry): next to the event they cost points."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +109,13 @@ def lexicon() -> Lexicon:
         key, str(spec.get("label", key)), _terms(spec.get("name")), spec.get("builtin"), _strings(spec.get("terms")),
         _strings(spec.get("ambiguous")), _strings(spec.get("context")), bool(spec.get("presence", False)),
         tuple(Penalty(str(p["label"]), p["rule"], float(p["weight"]), _strings(p.get("needs")))
-              for p in spec.get("penalties") or []),
+              for p in spec.get("penalties") or []), bool(spec.get("not_after", False)),
+        _strings(spec.get("not_near")),
     ) for key, spec in data["events"].items()}
     actors = {key: ActorKind(
         key, str(spec.get("label", key)), _terms(spec.get("name")), spec.get("builtin"), _strings(spec.get("terms")),
-        str(spec.get("kind", "entity")), spec.get("exclude_near"),
+        str(spec.get("kind", "entity")), spec.get("exclude_near"), bool(spec.get("soft", False)),
+        _strings(spec.get("contrast")),
     ) for key, spec in data["actors"].items()}
     places = {key: PlaceKind(key, str(spec["name"]), _strings(spec["terms"]), _terms(spec.get("name_words")))
               for key, spec in data["places"].items()}

@@ -29,7 +29,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 # Gaps that keep two words in one name: a space, or the hyphen or apostrophe of O'Brien, Mat-Su.
 _JOIN = re.compile(r"^(?:[ \u00a0]+|[-'’‐][ ]?)$")
 CONNECTORS = frozenset({"of", "de", "del", "della", "di", "da", "dos", "das", "van", "von", "der", "den", "du",
-                        "la", "le", "bin", "al", "el", "y", "and"})
+                        "la", "le", "bin", "al", "el"})
 # Capitalised words that are not names: titles, days, months and the words that start sentences.
 GENERIC = frozenset("""
 mr mrs ms miss dr sir dame lord lady madam mme herr frau pan pani

@@ -15,13 +15,12 @@ topic holds two different events of one kind, the hard negatives) and are report
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from monitor.matching.draft.analyse import SeedAnalysis
 from monitor.matching.draft.build import Draft, rounded
 from monitor.matching.draft.names import Name, name_terms
-from monitor.matching.draft.write import Alias, Anchor, Commented
+from monitor.matching.draft.write import Commented
 
 GATE = 0.15
 STEPS = (0.25, 0.45)
@@ -34,7 +33,6 @@ TOP_NAMES = 6
 MIN_RARITY = 2.5
 """Names at least this rare (8 − Zipf): "People" (Zipf 6.3) is not a name to follow a story by."""
 KEYWORDS_WITHOUT_NAMES = 4
-_ANCHOR = re.compile(r"[^a-z0-9]+")
 
 
 def story_names(analysis: SeedAnalysis) -> list[Name]:
@@ -43,13 +41,13 @@ def story_names(analysis: SeedAnalysis) -> list[Name]:
 
 def draft_story(analysis: SeedAnalysis, name: str, seeds: list[str], header: list[str]) -> Draft:
     names = story_names(analysis)
+    anchors: dict[int, str] = {}
     parts: list[Any] = [
         {"label": "reads like the seed", "similar_to_seeds": {"threshold": STEPS[0]}, "weight": STEP_WEIGHT},
         {"label": "reads much like the seed", "similar_to_seeds": {"threshold": STEPS[1]}, "weight": STEP_WEIGHT},
     ]
     if names:
         total = sum(n.salience for n in names)
-        anchors: set[str] = set()
         for n in names:
             share = n.salience / total
             parts.append(Commented(_name_rule(n, share, analysis.lang, anchors), (_where(n),)))
@@ -73,18 +71,16 @@ def draft_story(analysis: SeedAnalysis, name: str, seeds: list[str], header: lis
                    "each weighted by how much the seeds are about it, more when in the headline or opening.")),
     ]}
     return Draft(name, f"Later reports of the story in {', '.join(seeds)}", header, seeds, MIN_SCORE, match,
-                 match_comment=("How it decides: read the comment on each rule; all weights are yours to edit.",))
+                 match_comment=("How it decides: read the comment on each rule; all weights are yours to edit.",),
+                 anchors=anchors)
 
 
-def _name_rule(n: Name, share: float, lang: str, anchors: set[str]) -> dict[str, Any]:
+def _name_rule(n: Name, share: float, lang: str, anchors: dict[int, str]) -> dict[str, Any]:
     terms = name_terms(n, lang)
-    anchor = _ANCHOR.sub("_", " ".join(n.key)).strip("_") or "name"
-    while anchor in anchors:
-        anchor += "_"
-    anchors.add(anchor)
+    anchors[id(terms)] = " ".join(n.key)
     return {"label": n.text, "any": [
-        {"terms": Anchor(anchor, terms), "in": "lead", "weight": rounded((NAME_WEIGHT + LEAD_WEIGHT) * share)},
-        {"terms": Alias(anchor), "weight": rounded(NAME_WEIGHT * share)},
+        {"terms": terms, "in": "lead", "weight": rounded((NAME_WEIGHT + LEAD_WEIGHT) * share)},
+        {"terms": terms, "weight": rounded(NAME_WEIGHT * share)},
     ]}
 
 
