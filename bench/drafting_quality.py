@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from monitor.articles_io import read_articles  # noqa: E402
-from monitor.matching import Matcher, load_watchlist, watchlist_from_text  # noqa: E402
+from monitor.matching import Matcher, watchlist_from_text  # noqa: E402
 from monitor.matching.draft import draft_watchlist  # noqa: E402
 from monitor.matching.text import tokenize  # noqa: E402
 from monitor.types import Article  # noqa: E402
@@ -109,8 +109,9 @@ def draft_stories(articles: Sequence[Article], stories: Sequence[Story], workdir
         seed_path = workdir / "seeds" / f"{story.seed}.txt"
         seed_path.write_text(f"{seed.title}\n\n{seed.text}", encoding="utf-8")
         out = workdir / "watchlists" / f"story-{story.story_id}.yaml"
-        out.write_text(draft_watchlist([seed_path], name=f"story-{story.story_id}", out=out), encoding="utf-8")
-        watchlists.append(load_watchlist(out))
+        text = draft_watchlist([seed_path], name=f"story-{story.story_id}", out=out)
+        # Not load_watchlist(out): it reads every file of the folder for class files, 66 times over.
+        watchlists.append(watchlist_from_text(text, path=out, project_dir=workdir))
     matched: dict[str, set[str]] = {s.story_id: set() for s in stories}
     matcher = Matcher(watchlists)
     for article in articles:

@@ -63,8 +63,15 @@ def load_all(config: Path) -> Loaded:
 
 def hold_policies(settings: Settings) -> dict[str, HoldPolicy]:
     """The channels with `digest:` or `quiet_hours:`, and what they hold."""
-    return {name: HoldPolicy(cfg.digest_schedule, cfg.quiet_hours) for name, cfg in settings.active_channels.items()
-            if cfg.digest is not None or cfg.quiet_hours is not None}
+    policies = {name: HoldPolicy.of(cfg.digest_schedule, cfg.quiet_hours)
+                for name, cfg in settings.active_channels.items()}
+    return {name: policy for name, policy in policies.items() if policy is not None}
+
+
+def watchlist_policies(watchlists: list[Watchlist]) -> dict[str, HoldPolicy]:
+    """The watchlists with `digest:` or `quiet_hours:` of their own."""
+    policies = {w.name: HoldPolicy.of(w.digest, w.quiet_hours) for w in watchlists}
+    return {name: policy for name, policy in policies.items() if policy is not None}
 
 
 def user_agent(settings: Settings) -> str:
@@ -84,7 +91,7 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
                 for name, cfg in settings.active_channels.items()}
     outbox = Outbox(store, channels, first_retry=settings.delivery.first_retry,
                     max_retry=settings.delivery.max_retry, lease=settings.delivery.lease,
-                    policies=hold_policies(settings))
+                    policies=hold_policies(settings), watchlist_policies=watchlist_policies(loaded.watchlists))
     extractor = Extractor(extract_workers)
     fetcher = Fetcher(settings.fetch, user_agent=user_agent(settings))
     try:

@@ -9,8 +9,8 @@ and permanent refusals mark the row dead with the reason.
 Before sending, the outbox applies what the user asked for:
 
 - a muted watchlist's rows (matches made while it was muted) are marked `muted` and never sent;
-- a channel with `digest:` holds each new row until the next digest slot;
-- a channel with `quiet_hours:` holds rows until the quiet period ends;
+- a channel (or watchlist) with `digest:` holds each new row until the next digest slot;
+- a channel (or watchlist) with `quiet_hours:` holds rows until the quiet period ends;
 - rows that were held go out together, as one message per channel (a Digest), when they are due.
 """
 
@@ -58,7 +58,7 @@ class HoldPolicy:
     """When a channel holds its alerts instead of sending them at once."""
 
     digest: DigestSchedule | None = None
-    quiet_hours: QuietHours | None = None
+    quiet_hours: tuple[QuietHours, ...] = ()
 
     def hold_until(self, *, now: datetime, already_held: bool) -> tuple[datetime, str] | None:
         """(until, reason) when a due row must wait, else None (send it now)."""
@@ -66,10 +66,24 @@ class HoldPolicy:
         reason = ""
         if self.digest is not None and not already_held:
             until, reason = self.digest.next_after(now), DIGEST
-        quiet_end = self.quiet_hours.end_if_quiet(now) if self.quiet_hours is not None else None
-        if quiet_end is not None and (until is None or quiet_end > until):
-            until, reason = quiet_end, reason or QUIET
+        for quiet in self.quiet_hours:
+            quiet_end = quiet.end_if_quiet(now)
+            if quiet_end is not None and (until is None or quiet_end > until):
+                until, reason = quiet_end, reason or QUIET
         return (until, reason) if until is not None else None
+
+    @staticmethod
+    def of(digest: DigestSchedule | None, quiet_hours: QuietHours | None) -> HoldPolicy | None:
+        if digest is None and quiet_hours is None:
+            return None
+        return HoldPolicy(digest, (quiet_hours,) if quiet_hours is not None else ())
+
+
+def merged(channel: HoldPolicy | None, watchlist: HoldPolicy | None) -> HoldPolicy | None:
+    """A watchlist's digest replaces its channel's; both quiet hours apply."""
+    if channel is None or watchlist is None:
+        return channel or watchlist
+    return HoldPolicy(watchlist.digest or channel.digest, channel.quiet_hours + watchlist.quiet_hours)
 
 
 @dataclass
@@ -81,6 +95,9 @@ class Outbox:
     max_retry: timedelta = MAX_RETRY
     paused_until: dict[str, datetime] = field(default_factory=dict)
     policies: Mapping[str, HoldPolicy] = field(default_factory=dict)
+    """By channel name."""
+    watchlist_policies: Mapping[str, HoldPolicy] = field(default_factory=dict)
+    """By watchlist name."""
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Send every due row; channels work in parallel, each channel's rows in order."""
@@ -96,7 +113,7 @@ class Outbox:
         by_channel: dict[str, list[PendingDelivery]] = {}
         batches: dict[str, list[PendingDelivery]] = {}
         for delivery in claimed:
-            policy = self.policies.get(delivery.channel)
+            policy = merged(self.policies.get(delivery.channel), self.watchlist_policies.get(delivery.alert.watchlist))
             hold = policy.hold_until(now=now, already_held=delivery.id in holds) if policy else None
             if hold is not None:
                 self.store.hold(delivery.id, now=now, until=hold[0], reason=hold[1])

@@ -27,6 +27,7 @@ from monitor.outbox import DeliveryReport, Outbox
 from monitor.parse import parse_feed
 from monitor.schedule import WEEK, adaptive_interval, next_check_after_error, next_check_after_success
 from monitor.store import Store, entry_keys
+from monitor.store.feeds import PollOutcome
 from monitor.store.timeutil import utcnow
 from monitor.store.values import FeedState
 from monitor.stories import ArticleFeatures, StoryIndex, article_key
@@ -89,6 +90,7 @@ class Pipeline:
     owner: str = "local"
     timings: Timings = field(default_factory=Timings)
     _paces: dict[int, int] = field(default_factory=dict, init=False, repr=False)
+    _not_modified: list[PollOutcome] | None = field(default=None, init=False, repr=False)
 
     def restore_stories(self, now: datetime | None = None) -> int:
         """Rebuild the story index from the stored articles of the open window, after a restart."""
@@ -132,11 +134,23 @@ class Pipeline:
             # Every feed's pace in one query, for the feeds that answer 304 (nothing of theirs changes
             # before their interval is set): one query per feed was a third of a cycle of 304s.
             self._paces.update(self.store.entries_per_feed(utcnow() - WEEK, unpinned))
+        deferred: list[PollOutcome] = []
+        self._not_modified = deferred  # a 304 changes nothing but the schedule: stored together below
         try:
             return list(await asyncio.gather(*(self.poll_feed(feed) for feed in feeds)))
         finally:
+            self._not_modified = None
             for feed_id in unpinned:
                 self._paces.pop(feed_id, None)
+            self._record_not_modified(deferred)
+
+    def _record_not_modified(self, outcomes: list[PollOutcome]) -> None:
+        """The schedules of the feeds that answered 304, in one transaction. Should it fail, their
+        leases lapse and they are polled again then: a 304 costs nothing to repeat."""
+        try:
+            self.store.record_polls(outcomes)
+        except MonitorError as exc:
+            log.error("feed_state_not_saved", extra={"feeds": len(outcomes), "error": str(exc)})
 
     def _lease(self) -> timedelta:
         # Long enough for the slowest poll: the feed, then its pages one host-gap after another.
@@ -170,8 +184,12 @@ class Pipeline:
             interval = self._interval(feed, now, paced=True)
             next_check = next_check_after_success(feed, self.settings, now=now, floor=result.max_age,
                                                   interval=interval)
-            self.store.record_poll(feed.id, now=now, next_check=next_check, etag=result.etag, interval=interval,
-                                   last_modified=result.last_modified, modified=False)
+            outcome = PollOutcome(feed.id, now, next_check, interval=interval, etag=result.etag,
+                                  last_modified=result.last_modified, modified=False)
+            if self._not_modified is not None:
+                self._not_modified.append(outcome)
+            else:
+                self.store.record_polls([outcome])
             log.info("feed_not_modified", extra={"feed_url": feed.url})
             return FeedResult(feed.url, not_modified=True)
         t0 = time.perf_counter()

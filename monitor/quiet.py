@@ -21,11 +21,9 @@ _DIGEST = re.compile(r"^(hourly|daily)(?:\s+at\s+(\d{1,2}:\d{2}))?(?:\s+(\S+))?$
 
 
 def parse_clock(value: object) -> time:
-    """"22:00" → 22:00. YAML 1.1 readers turn an unquoted 22:00 into 1320 (minutes): accepted too."""
+    """"22:00" → 22:00. A bare number is refused: is `7` seven o'clock or seven minutes past midnight?"""
     if isinstance(value, time):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)
     found = _CLOCK.match(str(value).strip()) if isinstance(value, str) else None
     if found is None:
         raise ValueError(f"a time of day as HH:MM, not {value!r}")

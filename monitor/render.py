@@ -419,12 +419,13 @@ def render_digest_slack(title: str, alerts: Sequence[Alert]) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": _truncate(one_line(title), SLACK_HEADER_CHARS)}}]
     for alert in alerts[:SLACK_DIGEST_ITEMS]:
         article = alert.article
-        head = slack_escape(_title(alert))
+        head = _slack_fit(_title(alert), 500)
         if _is_web_url(article.url):
             head = f"<{_slack_url(article.url)}|{head}>"
-        text = (f"*{head}*\n{slack_escape(one_line(alert.watchlist))} · {slack_escape(_outlet(alert))} · "
-                f"{format_time(article.published)}\n_Why:_ {slack_escape(why_line(alert))}")
-        blocks.append({"type": "section", "text": _mrkdwn(_slack_fit(text, SLACK_SECTION_CHARS))})
+        meta = f"{_slack_fit(one_line(alert.watchlist), 200)} · {_slack_fit(_outlet(alert), 300)}"
+        text = (f"*{head}*\n{meta} · {format_time(article.published)}\n"
+                f"_Why:_ {_slack_fit(why_line(alert), SLACK_SECTION_CHARS - 1200)}")
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
     if len(alerts) > SLACK_DIGEST_ITEMS:
         more = f"…and {len(alerts) - SLACK_DIGEST_ITEMS} more: see `monitor matches`"
         blocks.append({"type": "context", "elements": [_mrkdwn(more)]})

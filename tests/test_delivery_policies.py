@@ -97,7 +97,7 @@ def test_quiet_hours_hold_alerts_and_release_them_as_one_message(store: Store) -
     now = utcnow()
     quiet = QuietHours.model_validate({"from": (now - timedelta(hours=1)).time(),
                                        "to": (now + timedelta(hours=1)).time()})
-    box = hook_outbox(store, sink, HoldPolicy(quiet_hours=quiet))
+    box = hook_outbox(store, sink, HoldPolicy(quiet_hours=(quiet,)))
     try:
 
         async def go() -> None:
@@ -127,7 +127,7 @@ def test_quiet_hours_release_a_single_held_alert_as_itself(store: Store) -> None
     now = utcnow()
     quiet = QuietHours.model_validate({"from": (now - timedelta(hours=1)).time(),
                                        "to": (now + timedelta(hours=1)).time()})
-    box = hook_outbox(store, sink, HoldPolicy(quiet_hours=quiet))
+    box = hook_outbox(store, sink, HoldPolicy(quiet_hours=(quiet,)))
     try:
         end = quiet.end_if_quiet(now)
         assert end is not None
@@ -230,3 +230,35 @@ def test_a_new_mute_replaces_the_active_one(store: Store) -> None:
     store.mute("w", now=now + timedelta(seconds=1), until=now + timedelta(minutes=30))
     active = store.active_mutes(now=now + timedelta(seconds=2))
     assert len(active) == 1 and active[0].until == now + timedelta(minutes=30)
+
+
+def test_watchlist_level_digest_and_quiet_hours_load_and_apply(store: Store) -> None:
+    from monitor.errors import ConfigError
+    from monitor.matching import watchlist_from_text
+    from monitor.outbox import merged
+
+    w = watchlist_from_text("name: w\ndigest: hourly\nquiet_hours: {from: '23:00', to: '06:00'}\n"
+                            "match: {any: [bank]}\n")
+    assert w.digest == DigestSchedule.parse("hourly") and w.quiet_hours is not None
+    with pytest.raises(ConfigError) as caught:
+        watchlist_from_text("name: w\nmatch: {any: [bank]}\ndigest: weekly\nquiet_hours: {from: '23:00', to: 7}\n")
+    where = {(p.key, p.line) for p in caught.value.problems}
+    assert ("digest", 3) in where and ("quiet_hours.to", 4) in where, where
+
+    policy = HoldPolicy.of(w.digest, None)
+    assert policy is not None
+    channel_quiet = QuietHours.model_validate({"from": "22:00", "to": "07:00"})
+    both = merged(HoldPolicy.of(None, channel_quiet), policy)
+    assert both is not None and both.digest == w.digest and both.quiet_hours == (channel_quiet,)
+
+    sink = HookSink()
+    hook = WebhookChannel("hook", WebhookSettings(type="webhook", url=sink.url, timeout=5))
+    box = Outbox(store, {"hook": hook}, watchlist_policies={"w": policy})
+    try:
+        add_alerts(store, 0, 2)
+        add_alerts(store, 2, 1, watchlist="other")
+        assert asyncio.run(box.deliver_due()).sent == 1
+        assert [p["watchlist"] for p in sink.posts] == ["other"]
+        assert len(store.deliveries(status="pending")) == 2
+    finally:
+        sink.close()

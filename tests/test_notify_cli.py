@@ -35,6 +35,8 @@ def config(tmp_path: Path, hook: HookSink, smtp: SmtpSink | None = None) -> Path
 
 def invoke(path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["--config", str(path), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
     return result.exit_code, result.output
 
 

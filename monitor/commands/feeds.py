@@ -1,8 +1,11 @@
-"""`monitor feeds`: each feed's health: last success, last error, errors in a row, next check."""
+"""`monitor feeds`: each feed's health: last success, last error, errors in a row, next check,
+entries per day, and whether its pages extract to full text or only teasers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,7 @@ from monitor.durations import format_duration, parse_duration
 if TYPE_CHECKING:
     from monitor.config import Settings
     from monitor.feedsources import FoundFeed
+    from monitor.store import FeedState, Store
 
 
 @click.group("feeds", invoke_without_command=True)
@@ -43,8 +47,43 @@ def feeds_group(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 @guard
 def list_command(ctx: click.Context, fmt: str) -> None:
-    """Each feed's health: last success, last error, errors in a row, next check, entries per day."""
+    """Each feed's health: last success, last error, errors in a row, next check, entries per day,
+    and how its last 50 articles extracted (full text, teaser, feed summary, failed)."""
     _list(ctx, fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed as `monitor feeds` shows it: its fetch state, its pace, and how well its pages read."""
+
+    feed: FeedState
+    entries_per_day: float
+    """Articles published (or first seen, when undated) in the last PACE_WINDOW, per day."""
+    extraction: Mapping[str, int]
+    """Statuses (full, teaser, summary, failed) of its last EXTRACTION_WINDOW articles."""
+
+    @property
+    def extraction_label(self) -> str:
+        """"full 46/50, teaser 3, summary 1"; empty before the feed's first article."""
+        total = sum(self.extraction.values())
+        if not total:
+            return ""
+        rest = [f"{status} {n}" for status, n in self.extraction.items() if status != "full" and n]
+        return ", ".join([f"full {self.extraction.get('full', 0)}/{total}", *rest])
+
+
+PACE_WINDOW = timedelta(days=7)
+EXTRACTION_WINDOW = 50
+
+
+def feed_health(store: Store, *, now: datetime) -> list[FeedHealth]:
+    """Every active feed's health, from three queries whatever the number of feeds."""
+    feeds = store.feeds()
+    ids = [f.id for f in feeds]
+    paces = store.entries_per_feed(now - PACE_WINDOW, ids)
+    extraction = store.extraction_by_feed(ids, last=EXTRACTION_WINDOW)
+    days = PACE_WINDOW.total_seconds() / 86400
+    return [FeedHealth(f, round(paces.get(f.id, 0) / days, 1), extraction.get(f.id, {})) for f in feeds]
 
 
 def _list(ctx: click.Context, fmt: str) -> None:
@@ -57,30 +96,30 @@ def _list(ctx: click.Context, fmt: str) -> None:
     try:
         store.sync_feeds(loaded.settings.feed_specs(), default_interval=loaded.settings.first_interval,
                          now=utcnow())
-        feeds = store.feeds()
+        health = feed_health(store, now=utcnow())
     finally:
         store.close()
-    now = utcnow()
-
-    def per_day(entries: int, since: timedelta) -> float:
-        days = max(since.total_seconds() / 86400, 1.0)
-        return round(entries / days, 1)
-
     rows: list[dict[str, Any]] = []
-    for f in feeds:
-        age = now - (f.last_success_at or now) if f.last_success_at else timedelta(0)
+    for h in health:
+        f = h.feed
         rows.append({"url": f.url, "name": f.outlet, "interval": format_duration(f.interval),
                      "next_check": f.next_check_at, "last_success": f.last_success_at,
                      "last_error": f.last_error, "last_error_at": f.last_error_at,
                      "errors_in_a_row": f.error_count, "polls": f.polls, "entries_seen": f.entries_seen,
-                     "entries_per_day": per_day(f.entries_seen, age) if f.last_success_at else None,
+                     "entries_per_day": h.entries_per_day, "extraction": dict(h.extraction),
                      "healthy": f.error_count == 0})
     if fmt == "jsonl":
         print_jsonl(rows)
         return
-    print_table(f"{len(rows)} feed(s)", ["feed", "every", "next check", "last success", "errors", "last error"], [
+    columns = ["feed", "every", "next check", "last success", "errors", "last error", "entries/day", "extraction"]
+    print_table(f"{len(rows)} feed(s)", columns, [
         (f"{r['name'] or ''}\n{r['url']}".strip(), r["interval"], when(r["next_check"]), when(r["last_success"]),
-         r["errors_in_a_row"], r["last_error"] or "") for r in rows])
+         r["errors_in_a_row"], _error(r["last_error"], r["last_error_at"]), r["entries_per_day"],
+         h.extraction_label) for r, h in zip(rows, health, strict=True)])
+
+
+def _error(message: str | None, at: datetime | None) -> str:
+    return f"{message} ({when(at)})" if message and at else message or ""
 
 
 def _every(value: str | None) -> timedelta | None:

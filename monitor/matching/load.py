@@ -13,16 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from monitor.errors import ConfigError
 from monitor.matching.entities import ClassError, EntityClass, build_class, builtin_classes
 from monitor.matching.nodes import Node, SimilarNode, walk
 from monitor.matching.similarity import SeedModel, build_seed_model
 from monitor.matching.syntax import Context, parse_condition, parse_definitions
 from monitor.matching.text import primary_lang
+from monitor.quiet import DigestSchedule, QuietHours
 from monitor.types import Problem
 from monitor.yamlfile import YamlDocument, parse_yaml, read_yaml
 
-WATCHLIST_KEYS = ("name", "description", "notify", "lang", "seeds", "min_score", "classes", "define", "match")
+WATCHLIST_KEYS = ("name", "description", "notify", "lang", "seeds", "min_score", "classes", "define", "match",
+                  "digest", "quiet_hours")
 CLASS_FILE_KEYS = ("classes", "description", "version", "sources")
 DEFAULT_MIN_SCORE = 0.5
 _CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -45,6 +49,10 @@ class Watchlist:
     classes: Mapping[str, EntityClass] = field(default_factory=dict)
     """The classes defined in the watchlist itself."""
     seed_model: SeedModel | None = None
+    digest: DigestSchedule | None = None
+    """Send this watchlist's alerts as a digest (on every channel it notifies) instead of at once."""
+    quiet_hours: QuietHours | None = None
+    """Hold this watchlist's alerts during this daily window (on top of each channel's own)."""
 
 
 def load_watchlist(path: Path, *, project_dir: Path | None = None) -> Watchlist:
@@ -182,6 +190,7 @@ def _watchlist(doc: YamlDocument, folder_classes: Mapping[str, EntityClass], pro
     if isinstance(min_score, bool) or not isinstance(min_score, int | float) or not 0 < min_score <= 1:
         problems.append(doc.problem(("min_score",), "a number above 0 and at most 1"))
         min_score = DEFAULT_MIN_SCORE
+    digest, quiet_hours = _delivery_timing(doc, data, problems)
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.append(doc.problem(("description",), "must be text"))
@@ -209,7 +218,27 @@ def _watchlist(doc: YamlDocument, folder_classes: Mapping[str, EntityClass], pro
         name=name.strip(), path=doc.path if doc.path.name != "<watchlist>" else None,
         notify=tuple(notify) if notify is not None else None, seeds=tuple(seeds or ()), root=root,
         min_score=float(min_score), lang=frozenset(filter(None, map(primary_lang, langs))) if langs else None,
-        description=description if isinstance(description, str) else "", classes=own, seed_model=seed_model)
+        description=description if isinstance(description, str) else "", classes=own, seed_model=seed_model,
+        digest=digest, quiet_hours=quiet_hours)
+
+
+def _delivery_timing(doc: YamlDocument, data: Mapping[str, Any],
+                     problems: list[Problem]) -> tuple[DigestSchedule | None, QuietHours | None]:
+    """`digest:` and `quiet_hours:`, the same keys a channel takes in monitor.yaml."""
+    digest = quiet = None
+    if data.get("digest") is not None:
+        try:
+            digest = DigestSchedule.parse(str(data["digest"]))
+        except ValueError as exc:
+            problems.append(doc.problem(("digest",), str(exc)))
+    if data.get("quiet_hours") is not None:
+        try:
+            quiet = QuietHours.model_validate(data["quiet_hours"])
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ("quiet_hours", *(str(p) for p in error["loc"]))
+                problems.append(doc.problem(where, error["msg"].removeprefix("Value error, ")))
+    return digest, quiet
 
 
 def _strings(doc: YamlDocument, data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[str] | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -129,6 +130,26 @@ class ArticleStore(StoreBase):
             for channel in dict.fromkeys(channels):
                 s.add(DeliveryRow(match_id=row.id, channel=channel, status="pending",
                                   next_attempt_at=to_db(now), created_at=to_db(now)))  # type: ignore[arg-type]
+
+    def extraction_by_feed(self, feed_ids: Sequence[int] | None = None, *, last: int = 50) -> dict[int, dict[str, int]]:
+        """How each feed's `last` articles were read: {feed id: {status: count}} over full, teaser,
+        summary and failed, every status present (0 when none), for `monitor feeds`: a feed whose
+        pages only give teasers is a feed to fix or to stop fetching pages of."""
+        recent = func.row_number().over(partition_by=col(ArticleRow.feed_id),
+                                        order_by=col(ArticleRow.id).desc()).label("recent")
+        wanted = [col(ArticleRow.feed_id).is_not(None)]
+        if feed_ids is not None:
+            wanted.append(col(ArticleRow.feed_id).in_(list(feed_ids)))
+        inner = select(col(ArticleRow.feed_id).label("feed_id"), col(ArticleRow.status).label("status"), recent) \
+            .where(*wanted).subquery()
+        query = select(inner.c.feed_id, inner.c.status, func.count()).where(inner.c.recent <= last) \
+            .group_by(inner.c.feed_id, inner.c.status)
+        out: dict[int, dict[str, int]] = {
+            feed_id: dict.fromkeys(map(str, ExtractionStatus), 0) for feed_id in feed_ids or ()}
+        with self.session() as s:
+            for feed_id, status, count in s.execute(query).all():
+                out.setdefault(int(feed_id), dict.fromkeys(map(str, ExtractionStatus), 0))[str(status)] = int(count)
+        return out
 
     def articles(self, *, since: datetime | None = None, limit: int | None = None) -> list[Article]:
         with self.session() as s:

@@ -119,7 +119,8 @@ class DeliveryStore(StoreBase):
         with self.session() as s:
             query = update(DeliveryRow).values(status="pending", next_attempt_at=to_db(now), lease_until=None)
             if ids is not None:
-                query = query.where(col(DeliveryRow.id).in_(ids)).where(col(DeliveryRow.status) != "sent")
+                # A muted alert stays muted: the user asked for no alerts from that period.
+                query = query.where(col(DeliveryRow.id).in_(ids)).where(col(DeliveryRow.status).notin_(["sent", "muted"]))
             elif dead:
                 query = query.where(col(DeliveryRow.status) == "dead")
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,22 +126,24 @@ class FeedStore(StoreBase):
                     etag: str | None = None, last_modified: str | None = None, title: str | None = None,
                     new_entries: int = 0, error: str | None = None, modified: bool = True) -> FeedState:
         """Store a poll's outcome and release the lease: one UPDATE ... RETURNING, one round trip."""
-        params: dict[str, Any] = {"p_id": feed_id, "p_now": to_db(now), "p_next": to_db(next_check)}
-        if interval is not None:
-            params["p_interval"] = int(interval.total_seconds())
-        if error is None:
-            params["p_new"] = new_entries
-            if modified or etag is not None:
-                params["p_etag"] = etag
-            if modified or last_modified is not None:
-                params["p_last_modified"] = last_modified
-            if title:
-                params["p_title"] = title
-        else:
-            params["p_error"] = error
+        params = _poll_params(PollOutcome(feed_id, now, next_check, interval, etag, last_modified, title,
+                                          new_entries, error, modified))
         with self.session() as s:
-            row = s.execute(_record_statement(frozenset(params)), params).one()
+            row = s.execute(_record_statement(frozenset(params), True), params).one()
             return _state(row)
+
+    def record_polls(self, outcomes: Sequence[PollOutcome]) -> None:
+        """record_poll for many feeds in one transaction (a cycle of 304s: a commit per feed was a
+        third of its cost); the same rows result as from record_poll one by one."""
+        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for outcome in outcomes:
+            params = _poll_params(outcome)
+            groups.setdefault(frozenset(params), []).append(params)
+        if not groups:
+            return
+        with self.session() as s:
+            for given, rows in groups.items():
+                s.execute(_record_statement(given, False), rows)
 
     def entries_since(self, feed_id: int, since: datetime) -> int:
         """How many of a feed's articles were published (or first seen) since `since`: its pace."""
@@ -182,8 +185,42 @@ class FeedStore(StoreBase):
             return _state(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """One poll's outcome, as record_poll takes it, for record_polls."""
+
+    feed_id: int
+    now: datetime
+    next_check: datetime
+    interval: timedelta | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    new_entries: int = 0
+    error: str | None = None
+    modified: bool = True
+
+
+def _poll_params(o: PollOutcome) -> dict[str, Any]:
+    """The bound values of record_poll's UPDATE; which are present decides the statement's shape."""
+    params: dict[str, Any] = {"p_id": o.feed_id, "p_now": to_db(o.now), "p_next": to_db(o.next_check)}
+    if o.interval is not None:
+        params["p_interval"] = int(o.interval.total_seconds())
+    if o.error is None:
+        params["p_new"] = o.new_entries
+        if o.modified or o.etag is not None:
+            params["p_etag"] = o.etag
+        if o.modified or o.last_modified is not None:
+            params["p_last_modified"] = o.last_modified
+        if o.title:
+            params["p_title"] = o.title
+    else:
+        params["p_error"] = o.error
+    return params
+
+
 @functools.lru_cache(maxsize=64)
-def _record_statement(given: frozenset[str]) -> Update:
+def _record_statement(given: frozenset[str], returning: bool) -> Update:
     """record_poll's UPDATE for one combination of given values, built once: building the SQL
     expression each time cost four times as much as running it."""
     c = _TABLE.c
@@ -199,4 +236,5 @@ def _record_statement(given: frozenset[str]) -> Update:
         for column in ("etag", "last_modified", "title"):
             if f"p_{column}" in given:
                 values[column] = bindparam(f"p_{column}")
-    return update(_TABLE).where(c.id == bindparam("p_id")).values(**values).returning(*_TABLE.columns)
+    statement = update(_TABLE).where(c.id == bindparam("p_id")).values(**values)
+    return statement.returning(*_TABLE.columns) if returning else statement

@@ -21,8 +21,7 @@ from monitor.matching.draft.names import Name, find_names
 from monitor.matching.draft.read import Seed
 from monitor.matching.entities import EntityClass, builtin_classes
 from monitor.matching.index import Index
-from monitor.matching.text import Analysed, analyse, tokenize
-from monitor.types import Article
+from monitor.matching.text import Analysed, analyse
 
 _LANGS = frozenset(wordfreq.available_languages())
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -152,11 +151,3 @@ def _days(docs: Sequence[Analysed]) -> tuple[str, ...]:
             if tok in DAYS and tok not in found:
                 found.append(tok)
     return tuple(found)
-
-
-def words_of(text: str) -> list[str]:
-    return tokenize(text)
-
-
-def seed_articles(seeds: Sequence[Seed]) -> list[Article]:
-    return [s.as_article() for s in seeds]

@@ -21,9 +21,10 @@ from typing import Any
 from monitor.matching.draft.analyse import SeedAnalysis
 from monitor.matching.draft.build import ClassNames, Draft
 from monitor.matching.draft.intent import Intent
-from monitor.matching.draft.lexicon import ActorKind, EventKind, lexicon
+from monitor.matching.draft.lexicon import ActorKind, EventKind, lexicon, match_at
 from monitor.matching.draft.write import Commented
 from monitor.matching.entities import EntityClass, builtin_classes
+from monitor.matching.terms import parse_term
 
 TITLE, LEAD, ANYWHERE = 1.0, 0.8, 0.3
 SPLIT_TITLE, SPLIT_LEAD = 0.8, 0.6
@@ -32,6 +33,7 @@ DUPLICATE = 0.6
 SOFT_BONUS, CONTRAST_PENALTY, ELSEWHERE_PENALTY = 0.1, -0.5, -0.6
 MIN_SCORE = 0.6
 CONTEXT_WITHIN = 8
+SPLIT_WITHIN = 6
 FORMER_WITHIN = 2
 OTHER_PLACE_WITHIN = 3
 OTHER_COUNTRY_TERMS = 3
@@ -69,12 +71,13 @@ def draft_kind(analysis: SeedAnalysis, intent: Intent, name: str, seeds: list[st
                names: ClassNames) -> Draft:
     slots = _Slots(names)
     who = slots.name(_who(intent, analysis, slots, soft=False), "who")
+    extra = slots.name(_extra_words(intent, slots), "with")
     soft = slots.name(_who(intent, analysis, slots, soft=True), "kind_of_participant")
     where, presence = _where(intent, slots)
     where = slots.name(_not_after(where, intent), "where")
     what, modifiers = _what(intent, analysis, slots)
     slots.name(what, "what")
-    core = [c for c in (who, where, what) if c is not None] or [{"terms": list(intent.other_words) or [name]}]
+    core = [c for c in (who, extra, where, what) if c is not None] or [{"terms": list(intent.other_words) or [name]}]
     parts: list[Any] = [Commented(_event_tiers(core, who, where, what, presence, intent, slots), (
         "The event: " + " + ".join(_slot_names(who, where, what)) + ", in one sentence.",
         "Worth most in the headline, less in the opening sentences, little further down."))]
@@ -124,6 +127,7 @@ def _who(intent: Intent, analysis: SeedAnalysis, slots: _Slots, *, soft: bool) -
             cond = {"near": [cond, {"not": {"class": actor.exclude_near}}], "within": FORMER_WITHIN}
         conditions.append(cond)
     if not soft:
+        conditions += [{"person": cls.name} for cls in intent.people]
         for spec in intent.specifics:
             cls = slots.define(spec.text, {"kind": "entity", "label": spec.text, "inflect": True,
                                            "terms": list(spec.terms)},
@@ -131,6 +135,23 @@ def _who(intent: Intent, analysis: SeedAnalysis, slots: _Slots, *, soft: bool) -
                                + " (with its declined forms: Orbánnal, Orbána...).")
             conditions.append({"entity": cls})
     return _either(conditions)
+
+
+def _extra_words(intent: Intent, slots: _Slots) -> Cond | None:
+    """Words of the name that no kind explains ("hospitals" in "Cyberattacks on hospitals"): when the
+    name also names an event, they must come with it (as written: add their translations)."""
+    if not intent.events:
+        return None
+    known = [parse_term(t.lstrip("=")) for e in intent.events for t in (*e.terms, *e.ambiguous, *e.context)
+             if t.strip("=*")]
+    words = [w for w in intent.other_words if not any(match_at(t, [w], 0) for t in known)]
+    if not words:
+        return None  # "product" in "Product recalls": the event's own words already say it
+    terms = sorted({_stem(w) for w in words})
+    cls = slots.define("_".join(words)[:30], {"kind": "term", "label": " ".join(words), "terms": terms},
+                       "From the name: words the lexicon does not know, required next to the event "
+                       "(English only as drafted: add how other languages say it).")
+    return {"class": cls}
 
 
 def _actor(actor: ActorKind, analysis: SeedAnalysis, slots: _Slots) -> Cond | None:
@@ -193,9 +214,7 @@ def _where(intent: Intent, slots: _Slots) -> tuple[Cond | None, Cond | None]:
 def _not_after(where: Cond | None, intent: Intent) -> Cond | None:
     """For trips: not the place named just after "after" ("nach Moskau jetzt Peking"), where the
     language can say so (near: with ordered:) and the marker class exists."""
-    from monitor.matching.syntax import MODIFIERS
-
-    if where is None or "ordered" not in MODIFIERS or AFTER not in builtin_classes():
+    if where is None or not _ordered() or AFTER not in builtin_classes():
         return where
     if not any(e.not_after for e in intent.events):
         return where
@@ -241,9 +260,20 @@ def _event(event: EventKind, slots: _Slots) -> Cond | None:
     else:
         slots.notes.append(f"No class for {event.label} is available: that part of the name is left open.")
         return None
+    if event.split:
+        cond = {"any": [cond, {"near": [{"terms": list(part)} for part in event.split], "within": SPLIT_WITHIN,
+                               "ordered": True} if _ordered() else
+                        {"near": [{"terms": list(part)} for part in event.split], "within": SPLIT_WITHIN}]}
     if event.not_near:
         cond = {"near": [cond, {"not": {"terms": list(event.not_near)}}], "within": 1}
     return cond
+
+
+def _ordered() -> bool:
+    """Whether the watchlist language knows `ordered:` on near (words in the order given)."""
+    from monitor.matching.syntax import MODIFIERS
+
+    return "ordered" in MODIFIERS
 
 
 def _near(parts: list[Cond]) -> Cond:

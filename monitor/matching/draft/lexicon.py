@@ -44,6 +44,8 @@ class EventKind:
     """A place right after "after", "nach", "po" is where the trip came from, not where it went."""
     not_near: tuple[str, ...] = ()
     """Words that, right next to the event's word, make it a figure of speech ("political earthquake")."""
+    split: tuple[tuple[str, ...], ...] = ()
+    """Word lists that say the event together, a few words apart (German "tritt ... zurück")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ def lexicon() -> Lexicon:
         _strings(spec.get("ambiguous")), _strings(spec.get("context")), bool(spec.get("presence", False)),
         tuple(Penalty(str(p["label"]), p["rule"], float(p["weight"]), _strings(p.get("needs")))
               for p in spec.get("penalties") or []), bool(spec.get("not_after", False)),
-        _strings(spec.get("not_near")),
+        _strings(spec.get("not_near")), tuple(_strings(part) for part in spec.get("split") or []),
     ) for key, spec in data["events"].items()}
     actors = {key: ActorKind(
         key, str(spec.get("label", key)), _terms(spec.get("name")), spec.get("builtin"), _strings(spec.get("terms")),

@@ -26,12 +26,19 @@ import wordfreq
 from monitor.matching.text import fold, sentences
 
 _TOKEN = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> frozenset[str]:
+    """A word list written as text, one or more words a line."""
+    return frozenset(text.split())
+
+
 # Gaps that keep two words in one name: a space, or the hyphen or apostrophe of O'Brien, Mat-Su.
 _JOIN = re.compile(r"^(?:[ \u00a0]+|[-'’‐][ ]?)$")
 CONNECTORS = frozenset({"of", "de", "del", "della", "di", "da", "dos", "das", "van", "von", "der", "den", "du",
                         "la", "le", "bin", "al", "el"})
 # Capitalised words that are not names: titles, days, months and the words that start sentences.
-GENERIC = frozenset("""
+GENERIC = words("""
 mr mrs ms miss dr sir dame lord lady madam mme herr frau pan pani
 president prime minister ministers chancellor premier king queen prince princess emperor pope governor gov
 senator sen rep representative congressman congresswoman mayor judge justice officer chief general gen col
@@ -44,7 +51,7 @@ the a an and or but in on at of for to from by with as this that these those it 
 his her their our my your after before when while if then there here what who where why how not no yes
 said says according updated last published posted am pm gmt est edt pst pdt cet cest utc bst ist
 news breaking report reports update live video photo photos watch read more
-""".split())
+""")
 MAYBE_MAX_ZIPF = 4.6
 RARE_ZIPF = 3.0
 COMMON_ALIAS_ZIPF = 4.0

@@ -43,8 +43,10 @@ def draft_story(analysis: SeedAnalysis, name: str, seeds: list[str], header: lis
     names = story_names(analysis)
     anchors: dict[int, str] = {}
     parts: list[Any] = [
-        {"label": "reads like the seed", "similar_to_seeds": {"threshold": STEPS[0]}, "weight": STEP_WEIGHT},
-        {"label": "reads much like the seed", "similar_to_seeds": {"threshold": STEPS[1]}, "weight": STEP_WEIGHT},
+        Commented({"label": "reads like the seed", "similar_to_seeds": {"threshold": STEPS[0]}, "weight": STEP_WEIGHT},
+                  ("Similarity to the seeds (TF-IDF cosine, 0 to 1), in two steps.",)),
+        Commented({"label": "reads much like the seed", "similar_to_seeds": {"threshold": STEPS[1]},
+                   "weight": STEP_WEIGHT}, ("Another report of the same story often reads this much alike.",)),
     ]
     if names:
         total = sum(n.salience for n in names)

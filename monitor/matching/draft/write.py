@@ -46,7 +46,7 @@ def scalar(value: Any) -> str:
     if (text and _PLAIN.match(text) and text == text.strip() and text.lower() not in _RESERVED
             and not _NUMBER.match(text) and ": " not in text and " #" not in text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return str(json.dumps(text, ensure_ascii=False))
 
 
 def _unwrap(value: Any) -> Any:
@@ -82,8 +82,9 @@ def _hint(value: Any) -> str:
     """A short anchor name from what a condition is about: its label, else its first class or word."""
     value = _unwrap(value)
     if isinstance(value, Mapping):
-        if isinstance(value.get("label"), str):
-            return value["label"]
+        label = value.get("label")
+        if isinstance(label, str):
+            return label
         for key, item in value.items():
             if isinstance(item, str) and key not in ("in", "within"):
                 return item
@@ -178,7 +179,7 @@ class _Writer:
             return [f"{prefix} {mark}"]
         if isinstance(item, list | tuple) and all(not isinstance(v, Mapping | list | tuple | Commented) for v in item):
             return self._wrapped(f"{prefix} {mark}", item)
-        return [f"{prefix} {mark}".rstrip()] + self.block(item, indent + 2)
+        return [f"{prefix} {mark}".rstrip(), *self.block(item, indent + 2)]
 
     def _item(self, prefix: str, item: Any, indent: int) -> list[str]:
         if not isinstance(item, Mapping | list | tuple) or self._fits(prefix, item):
@@ -187,14 +188,14 @@ class _Writer:
         if alias:
             return [prefix + mark]
         if isinstance(item, list | tuple):
-            return [(prefix + mark).rstrip()] + self.block(item, indent + 2)
+            return [(prefix + mark).rstrip(), *self.block(item, indent + 2)]
         inner = self.block(item, indent + 2)
         head = 0
         while inner[head].lstrip().startswith("#"):
             head += 1
         if mark:  # an anchored mapping in a list: the anchor alone on the dash's line
-            return [(prefix + mark).rstrip()] + inner
-        return inner[:head] + [prefix + inner[head].lstrip()] + inner[head + 1:]
+            return [(prefix + mark).rstrip(), *inner]
+        return [*inner[:head], prefix + inner[head].lstrip(), *inner[head + 1:]]
 
     def _wrapped(self, prefix: str, items: Sequence[Any]) -> list[str]:
         """`prefix[a, b, c,` continued on lines aligned under the first item."""
