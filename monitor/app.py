@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,6 +76,21 @@ def watchlist_policies(watchlists: list[Watchlist]) -> dict[str, HoldPolicy]:
     return {name: policy for name, policy in policies.items() if policy is not None}
 
 
+def lease_owner() -> str:
+    """host:pid, written on every feed and delivery this process claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
+
+
 def user_agent(settings: Settings) -> str:
     contact = settings.fetch.contact
     base = settings.fetch.user_agent or f"news-monitor/{__version__}"
@@ -89,7 +106,9 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
     store.sync_feeds(settings.feed_specs(), default_interval=settings.first_interval, now=utcnow())
     channels = {name: build_channel(name, cfg, console_stream=console or sys.stdout)
                 for name, cfg in settings.active_channels.items()}
-    outbox = Outbox(store, channels, first_retry=settings.delivery.first_retry,
+    owner = lease_owner()
+    store.release_stale_leases(host=socket.gethostname(), alive=pid_alive)
+    outbox = Outbox(store, channels, owner=owner, first_retry=settings.delivery.first_retry,
                     max_retry=settings.delivery.max_retry, lease=settings.delivery.lease,
                     policies=hold_policies(settings), watchlist_policies=watchlist_policies(loaded.watchlists))
     extractor = Extractor(extract_workers)
@@ -97,7 +116,7 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
     try:
         pipeline = Pipeline(settings=settings, store=store, fetcher=fetcher, extractor=extractor,
                             matcher=Matcher(loaded.watchlists), watchlists=loaded.watchlists, outbox=outbox,
-                            stories=StoryIndex(window=settings.story_window))
+                            stories=StoryIndex(window=settings.story_window), owner=owner)
         pipeline.restore_stories()
         yield pipeline
     finally:

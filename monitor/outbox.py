@@ -91,6 +91,8 @@ class Outbox:
     store: Store
     channels: Mapping[str, Channel]
     lease: timedelta = timedelta(minutes=5)
+    owner: str | None = None
+    """host:pid written on claimed rows (see Store.release_stale_leases)."""
     first_retry: timedelta = FIRST_RETRY
     max_retry: timedelta = MAX_RETRY
     paused_until: dict[str, datetime] = field(default_factory=dict)
@@ -108,7 +110,7 @@ class Outbox:
         muted = self.store.apply_mutes(now=now)
         if muted:
             log.info("deliveries_muted", extra={"deliveries": muted})
-        claimed = self.store.claim_deliveries(now=now, lease=self.lease, channels=open_channels)
+        claimed = self.store.claim_deliveries(now=now, lease=self.lease, channels=open_channels, owner=self.owner)
         holds = self.store.holds([d.id for d in claimed])
         by_channel: dict[str, list[PendingDelivery]] = {}
         batches: dict[str, list[PendingDelivery]] = {}

@@ -135,3 +135,21 @@ def test_one_alert_per_story_and_watchlist(store: Store) -> None:
     [s1, s2] = sorted(store.stories(), key=lambda st: st.id)
     assert (s1.id, s1.articles, s1.watchlists) == ("s1", 2, ("EU leaders", "Russia"))
     assert s2.articles == 1
+
+
+def test_leases_of_dead_local_processes_are_freed(store: Store) -> None:
+    now = utcnow()
+    store.sync_feeds([("http://a/rss", None, None), ("http://b/rss", None, None)],
+                     default_interval=timedelta(minutes=15), now=now)
+    store.claim_due_feeds(now=now, owner="here:111", lease=timedelta(minutes=5), limit=1)
+    store.claim_due_feeds(now=now, owner="elsewhere:222", lease=timedelta(minutes=5), limit=1)
+    store.save_article(_article(), link="l", keys=["url:a"], feed_id=None, now=now,
+                       matches=[Match("w", 0.5, ("x",))], channels={"w": ["c"]})
+    store.claim_deliveries(now=now, lease=timedelta(minutes=5), owner="here:111")
+    assert store.claim_due_feeds(now=now, owner="me", lease=timedelta(minutes=5)) == []
+    freed = store.release_stale_leases(host="here", alive=lambda pid: pid != 111)
+    assert freed == 2
+    # the dead local process's feed and delivery are free again; the other host's lease stays
+    assert len(store.claim_due_feeds(now=now, owner="me", lease=timedelta(minutes=5))) == 1
+    assert len(store.claim_deliveries(now=now, lease=timedelta(minutes=5), owner="me")) == 1
+    assert store.release_stale_leases(host="here", alive=lambda pid: True) == 0

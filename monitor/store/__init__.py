@@ -5,7 +5,11 @@ Tables stay inside this package; callers get values (monitor.store.values, monit
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from monitor.store.articles import ArticleStore, SavedArticle, entry_keys
 from monitor.store.deliveries import DeliveryStore
@@ -13,6 +17,7 @@ from monitor.store.engine import create_schema, make_engine
 from monitor.store.feed_alerts import FeedAlertStore
 from monitor.store.feeds import FeedStore
 from monitor.store.mutes import Mute, MuteStore
+from monitor.store.tables import DeliveryRow, FeedRow
 from monitor.store.values import DeliveryInfo, FeedState, PendingDelivery, StoredMatch, StoryInfo, StoryMember
 
 __all__ = ["DeliveryInfo", "FeedState", "Mute", "PendingDelivery", "SavedArticle", "Store", "StoredMatch", "StoryInfo",
@@ -21,6 +26,25 @@ __all__ = ["DeliveryInfo", "FeedState", "Mute", "PendingDelivery", "SavedArticle
 
 class Store(FeedStore, ArticleStore, DeliveryStore, MuteStore, FeedAlertStore):
     """The repository: one object, split by table like lemon24/reader's storage mixins."""
+
+    def release_stale_leases(self, *, host: str, alive: Callable[[int], bool]) -> int:
+        """Free the feeds and deliveries claimed by processes of this host that are gone.
+
+        A daemon killed with SIGKILL leaves its leases behind; waiting them out would delay its
+        feeds and alerts by the lease (minutes). Leases of live processes and of other hosts stay.
+        """
+        freed = 0
+        with self.session() as s:
+            for table in (FeedRow, DeliveryRow):
+                owners = s.exec(select(table.lease_owner).where(col(table.lease_owner).is_not(None))
+                                .where(col(table.lease_until).is_not(None)).distinct()).all()
+                for owner in owners:
+                    name, _, pid = (owner or "").rpartition(":")
+                    if name == host and pid.isdigit() and not alive(int(pid)):
+                        result = s.execute(update(table).where(col(table.lease_owner) == owner)
+                                           .values(lease_until=None, lease_owner=None))
+                        freed += int(result.rowcount)  # type: ignore[attr-defined]
+        return freed
 
     def close(self) -> None:
         self.engine.dispose()

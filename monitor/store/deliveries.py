@@ -19,7 +19,7 @@ from monitor.types import Alert, Match
 
 class DeliveryStore(StoreBase):
     def claim_deliveries(self, *, now: datetime, lease: timedelta, channels: set[str] | None = None,
-                         limit: int = 200) -> list[PendingDelivery]:
+                         limit: int = 200, owner: str | None = None) -> list[PendingDelivery]:
         """Claim pending rows that are due; a claimed row is invisible to others until its lease ends."""
         db_now = to_db(now)
         with self.session() as s:
@@ -37,7 +37,7 @@ class DeliveryStore(StoreBase):
                     update(DeliveryRow).where(col(DeliveryRow.id) == delivery_id)
                     .where(col(DeliveryRow.status) == "pending")
                     .where(or_(col(DeliveryRow.lease_until).is_(None), col(DeliveryRow.lease_until) < db_now))
-                    .values(lease_until=to_db(now + lease))
+                    .values(lease_until=to_db(now + lease), lease_owner=owner)
                 )
                 if result.rowcount != 1:  # type: ignore[attr-defined]
                     continue

@@ -111,6 +111,8 @@ class DeliveryRow(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime
     lease_until: datetime | None = None
+    lease_owner: str | None = None
+    """host:pid of the sender that claimed the row, so a restart frees what a killed sender held."""
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = None
     created_at: datetime
