@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO))
 
-from cycle import build_site  # noqa: E402
+from cycle import bench_config, build_site  # noqa: E402
 from support import SHARED_DATA, WebServer  # noqa: E402
 
 from monitor.app import load_all, open_pipeline  # noqa: E402
@@ -163,12 +163,7 @@ def main() -> None:
     web = WebServer()
     try:
         tmp = Path(tempfile.mkdtemp(prefix="bench-burst-"))
-        feeds = build_site(web, args.feeds, args.articles)
-        cfg = tmp / "monitor.yaml"
-        cfg.write_text("\n".join([
-            f"database: sqlite:///{tmp / 'monitor.db'}", f"watchlists: {REPO / 'watchlists'}",
-            "fetch:", "  allow_private_networks: true", "  concurrency: 16", "  per_host: 16",
-            "feeds:", *[f"  - url: {u}" for u in feeds], "channels:", "  screen:", "    type: console", ""]))
+        cfg = bench_config(tmp, build_site(web, args.feeds, args.articles))
         os.chdir(REPO)
         result = asyncio.run(ours(cfg, args.workers))
         alone = peer(web, tmp)

@@ -59,6 +59,16 @@ def build_site(web: WebServer, n_feeds: int, n_articles: int) -> list[str]:
     return urls
 
 
+def bench_config(tmp: Path, feeds: list[str]) -> Path:
+    """monitor.yaml for a benchmark: a fresh SQLite file, the shipped watchlists, alerts to the console."""
+    cfg = tmp / "monitor.yaml"
+    cfg.write_text("\n".join([
+        f"database: sqlite:///{tmp / 'monitor.db'}", f"watchlists: {REPO / 'watchlists'}",
+        "fetch:", "  allow_private_networks: true", "  concurrency: 16", "  per_host: 16",
+        "feeds:", *[f"  - url: {u}" for u in feeds], "channels:", "  screen:", "    type: console", ""]))
+    return cfg
+
+
 async def one_cycle(config: Path, workers: int | None) -> dict[str, float]:
     loaded = load_all(config)
     with open(os.devnull, "w") as sink:
@@ -90,12 +100,7 @@ def main() -> None:
     web = WebServer()
     try:
         tmp = Path(tempfile.mkdtemp(prefix="bench-cycle-"))
-        feeds = build_site(web, args.feeds, args.articles)
-        cfg = tmp / "monitor.yaml"
-        cfg.write_text("\n".join([
-            f"database: sqlite:///{tmp / 'monitor.db'}", f"watchlists: {REPO / 'watchlists'}",
-            "fetch:", "  allow_private_networks: true", "  concurrency: 16", "  per_host: 16",
-            "feeds:", *[f"  - url: {u}" for u in feeds], "channels:", "  screen:", "    type: console", ""]))
+        cfg = bench_config(tmp, build_site(web, args.feeds, args.articles))
         os.chdir(REPO)
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
