@@ -92,6 +92,8 @@ def why_line(alert: Alert) -> str:
     """The reasons with the score, for channels that show the score nowhere else."""
     reasons = reasons_line(alert)
     score = f"score {format_score(alert.match.score)}"
+    if any(reason.startswith("score ") for reason in alert.match.why):
+        return reasons  # the matcher already said it, with its threshold
     return f"{reasons} ({score})" if reasons else score
 
 

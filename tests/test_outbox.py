@@ -104,3 +104,76 @@ def test_permanent_refusal_marks_dead_with_reason(store: Store) -> None:
         assert sink.url not in row.last_error
     finally:
         sink.close()
+
+
+def test_500_then_429_then_200_with_the_timing_of_each_attempt(store: Store) -> None:
+    """Slack answers 500, then 429 with Retry-After: 1, then 200: one post, and none sooner than asked."""
+    sink = HookSink([(500, {}), (429, {"Retry-After": "1"})])
+    try:
+        add_alerts(store, 1)
+        box = outbox(store, sink)
+
+        async def go() -> None:
+            deadline = asyncio.get_running_loop().time() + 10
+            while not sink.posts and asyncio.get_running_loop().time() < deadline:
+                await box.deliver_due()
+                await asyncio.sleep(0.05)
+            await box.aclose()
+
+        asyncio.run(go())
+        assert [status for _t, status in sink.attempts] == [500, 429, 200]
+        times = [t for t, _s in sink.attempts]
+        assert times[1] - times[0] <= 1.0, "the first retry after a 500 came too late"
+        assert times[2] - times[1] >= 1.0, "posted again sooner than Retry-After"
+        [row] = store.deliveries()
+        assert row.status == "sent" and row.attempts == 3
+    finally:
+        sink.close()
+
+
+def test_smtp_connection_dropped_after_data_is_retried_and_arrives_once(store: Store) -> None:
+    from aiosmtpd.controller import Controller
+
+    from monitor.notify.email import EmailChannel
+    from monitor.notify.settings import EmailSettings
+
+    accepted: list[bytes] = []
+    drops = [1]
+
+    class DropOnce:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            if drops[0]:
+                drops[0] -= 1
+                server.transport.close()  # type: ignore[attr-defined]
+                return "250 never seen by the client"
+            accepted.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    from support import free_port
+
+    port = free_port()
+    controller = Controller(DropOnce(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        add_alerts(store, 1)
+        store.save_article(Article(url="https://n.example/mail", title="Mail story", text="t"), link="https://n.example/mail",
+                           keys=["url:mail"], feed_id=None, now=utcnow(), matches=[Match("m", 0.9, ("why",))],
+                           channels={"m": ["mail"]})
+        mail = EmailChannel("mail", EmailSettings.model_validate(
+            {"type": "email", "host": "127.0.0.1", "port": port, "from": "m@example.org", "to": ["a@example.org"],
+             "timeout": 5}))
+        box = Outbox(store, {"mail": mail}, first_retry=timedelta(seconds=0.2))
+
+        async def go() -> None:
+            first = await box.deliver_due()
+            assert first.retrying == 1 and not accepted
+            await asyncio.sleep(0.3)
+            assert (await box.deliver_due()).sent == 1
+            await box.aclose()
+
+        asyncio.run(go())
+        assert len(accepted) == 1
+        [row] = store.deliveries(status="sent")
+        assert row.channel == "mail" and row.attempts == 2
+    finally:
+        controller.stop()

@@ -292,3 +292,14 @@ def test_excerpt_does_not_repeat_the_snippet() -> None:
     assert "\ndays after taking over the rotating presidency" in text
     assert render_slack(alert)["blocks"][4]["text"]["text"].startswith("days after taking over")
     assert render_webhook(alert)["article"]["excerpt"].startswith(first)  # data stays whole
+
+
+def test_the_score_is_said_once_when_the_reasons_carry_it() -> None:
+    from monitor.render import why_line
+    from monitor.types import Alert, Article, Match
+
+    alert = Alert("w", Article(url="https://n.example/a", title="T", text="x"),
+                  Match("w", 0.86, ('place: Moscow — "Moscow"', "score 0.86 ≥ 0.6")))
+    assert why_line(alert).count("0.86") == 1
+    bare = Alert("w", Article(url="https://n.example/a", title="T", text="x"), Match("w", 0.86, ("place: Moscow",)))
+    assert why_line(bare) == "place: Moscow (score 0.86)"
