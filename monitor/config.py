@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -240,5 +240,3 @@ def _precheck(doc: YamlDocument, data: dict[str, Any], problems: list[Problem]) 
                 seen.setdefault(url.strip(), i)
     return data
 
-
-FEEDS_ADAPTER: TypeAdapter[list[FeedSettings]] = TypeAdapter(list[FeedSettings])

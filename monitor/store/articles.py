@@ -160,10 +160,6 @@ class ArticleStore(StoreBase):
                 query = query.limit(limit)
             return [article_value(r) for r in s.exec(query).all()]
 
-    def count_articles(self) -> int:
-        with self.session() as s:
-            return len(s.exec(select(ArticleRow.id)).all())
-
     def matches(self, *, since: datetime | None = None, watchlist: str | None = None,
                 limit: int | None = None) -> list[StoredMatch]:
         with self.session() as s:

@@ -107,13 +107,6 @@ class DeliveryStore(StoreBase):
             rows = s.exec(select(DeliveryHoldRow).where(col(DeliveryHoldRow.delivery_id).in_(delivery_ids))).all()
             return {r.delivery_id: r.reason for r in rows}
 
-    def release(self, delivery_id: int) -> None:
-        """Give a claimed row back untouched (the sender is stopping before it tried)."""
-        with self.session() as s:
-            row = s.get(DeliveryRow, delivery_id)
-            if row is not None and row.status == "pending":
-                row.lease_until = None
-
     def retry_deliveries(self, *, ids: list[int] | None = None, dead: bool = False, now: datetime) -> int:
         """Make dead (or the given) rows pending again, due now."""
         with self.session() as s:

@@ -147,12 +147,7 @@ class FeedStore(StoreBase):
 
     def entries_since(self, feed_id: int, since: datetime) -> int:
         """How many of a feed's articles were published (or first seen) since `since`: its pace."""
-        with self.session() as s:
-            rows = s.exec(select(ArticleRow.published, ArticleRow.fetched_at).where(ArticleRow.feed_id == feed_id)
-                          .where(col(ArticleRow.fetched_at) >= to_db(since - timedelta(days=30)))).all()
-        start = to_db(since)
-        assert start is not None
-        return sum(1 for published, fetched in rows if (from_db(published) or from_db(fetched) or start) >= start)
+        return self.entries_per_feed(since, [feed_id])[feed_id]
 
     def entries_per_feed(self, since: datetime, feed_ids: Sequence[int] | None = None) -> dict[int, int]:
         """entries_since for many feeds in one query: {feed id: articles published (or first seen)
