@@ -12,9 +12,9 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -97,6 +97,24 @@ class AdminSettings(_Strict):
     _durations = field_validator("feed_failing_after", mode="before")(classmethod(lambda cls, v: _duration(v)))
 
 
+class ServerSettings(_Strict):
+    """The daemon's HTTP endpoint for operators: /healthz for probes, /metrics for Prometheus."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9108, ge=0, le=65535, description="0 picks a free port (tests)")
+
+
+class WorkersSettings(_Strict):
+    """Where the work runs: in the daemon (`local`), or in `monitor worker` processes on Procrastinate.
+
+    `distributed` needs `database:` to be PostgreSQL: the queue lives in the same database.
+    """
+
+    mode: Literal["local", "distributed"] = "local"
+    concurrency: int = Field(4, ge=1, le=256, description="jobs one `monitor worker` runs at once")
+    queue: str = Field("monitor", min_length=1, description="the Procrastinate queue name prefix")
+
+
 class Settings(_Strict):
     """Everything monitor.yaml says, validated, with paths made absolute."""
 
@@ -107,6 +125,9 @@ class Settings(_Strict):
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     admin: AdminSettings | None = None
+    server: ServerSettings | None = None
+    """Unset: no HTTP endpoint. `server: {}` serves on 127.0.0.1:9108."""
+    workers: WorkersSettings = Field(default_factory=WorkersSettings)
     every: timedelta | None = None
     """Pins every feed without its own `every:` to this interval; unset, intervals adapt to each feed's pace."""
     backfill: timedelta = timedelta(hours=24)
@@ -147,6 +168,18 @@ class Settings(_Strict):
         except ArgumentError as exc:
             raise ValueError(f"not a SQLAlchemy database URL: {value!r}") from exc
         return value
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _server_empty(cls, value: object) -> object:
+        # `server:` with nothing under it is YAML null: the user means the defaults.
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _distributed_needs_postgres(self) -> Settings:
+        if self.workers.mode == "distributed" and make_url(self.database).get_backend_name() != "postgresql":
+            raise ValueError("workers: {mode: distributed} needs a PostgreSQL database (database: postgresql://...)")
+        return self
 
     @field_validator("log_level")
     @classmethod
