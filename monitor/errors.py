@@ -13,6 +13,8 @@ that escapes a stage is a bug.
     ├── ParseError           a feed document could not be read at all
     ├── ExtractError         an article page gave no text
     ├── StoreError           the database failed
+    │   ├── SchemaOutdated   the schema is behind this news-monitor: `monitor db upgrade`
+    │   └── SchemaTooNew     the schema was migrated by a newer news-monitor
     └── DeliveryError        a channel did not accept an alert
         └── PermanentDeliveryError   retrying will not help (bad address, 4xx other than 429)
 """
@@ -78,6 +80,38 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The database failed."""
+
+
+class SchemaOutdated(StoreError):
+    """The database's schema is behind the one this news-monitor needs (or it has none and may not be made).
+
+    `command` is what the user should run; the CLI replaces it with one that names its --config.
+    """
+
+    def __init__(self, found: str | None, needed: str, *, command: str = "monitor db upgrade") -> None:
+        self.found = found
+        self.needed = needed
+        self.command = command
+        super().__init__(found, needed, command)
+
+    def __str__(self) -> str:
+        found = f"at revision {self.found}" if self.found else "empty (no news-monitor tables)"
+        return (f"the database schema is out of date: the database is {found}, this news-monitor needs "
+                f"revision {self.needed}. Run `{self.command}` to upgrade it (back up the database first).")
+
+
+class SchemaTooNew(StoreError):
+    """The database is at a revision this news-monitor does not know: a newer version migrated it."""
+
+    def __init__(self, found: str, head: str) -> None:
+        self.found = found
+        self.head = head
+        super().__init__(found, head)
+
+    def __str__(self) -> str:
+        return (f"the database is at schema revision {self.found}, which this news-monitor does not know "
+                f"(its newest is {self.head}): it was migrated by a newer news-monitor. "
+                "Install that version (or newer) of news-monitor, or point `database:` at another database.")
 
 
 class DeliveryError(MonitorError):

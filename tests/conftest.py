@@ -50,12 +50,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'monitor.db'}"
         return
     pg: str = request.getfixturevalue("postgres_url")
-    from sqlalchemy import create_engine
-    from sqlmodel import SQLModel
+    import psycopg
 
-    from monitor.store import tables  # noqa: F401
-
-    engine = create_engine(pg)
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
+    # Everything goes, alembic_version and tables of older revisions included: the next test starts empty.
+    with psycopg.connect(pg.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
     yield pg

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import shlex
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -15,9 +16,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from monitor.config import config_path
+from monitor.config import DEFAULT_CONFIG, config_path
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, SchemaOutdated
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -48,6 +49,15 @@ def config_option(fn: F) -> F:
 
 def chosen_config(ctx: click.Context) -> Path:
     return config_path((ctx.find_root().obj or {}).get("config"))
+
+
+def db_upgrade_command(ctx: click.Context | None = None) -> str:
+    """`monitor db upgrade` as the user must type it: with --config unless this run used ./monitor.yaml."""
+    ctx = ctx or click.get_current_context(silent=True)
+    path = chosen_config(ctx) if ctx is not None else config_path(None)
+    if path == Path(DEFAULT_CONFIG):
+        return "monitor db upgrade"
+    return f"monitor db upgrade --config {shlex.quote(str(path.resolve()))}"
 
 
 def since_option(value: str | None) -> datetime | None:
@@ -88,6 +98,8 @@ def guard(fn: F) -> F:
         except ConfigError as exc:
             fail_config(exc)
         except MonitorError as exc:
+            if isinstance(exc, SchemaOutdated):
+                exc.command = db_upgrade_command()
             err.print(f"error: {exc}", markup=False)
             sys.exit(1)
 

@@ -13,9 +13,10 @@ from sqlmodel import col, select
 
 from monitor.store.articles import ArticleStore, SavedArticle, entry_keys
 from monitor.store.deliveries import DeliveryStore
-from monitor.store.engine import create_schema, make_engine
+from monitor.store.engine import make_engine
 from monitor.store.feed_alerts import FeedAlertStore
 from monitor.store.feeds import FeedStore
+from monitor.store.migrate import ensure_schema
 from monitor.store.mutes import Mute, MuteStore
 from monitor.store.tables import DeliveryRow, FeedRow
 from monitor.store.values import DeliveryInfo, FeedState, PendingDelivery, StoredMatch, StoryInfo, StoryMember
@@ -51,7 +52,15 @@ class Store(FeedStore, ArticleStore, DeliveryStore, MuteStore, FeedAlertStore):
 
 
 def open_store(url: str, *, create: bool = True) -> Store:
+    """The store on `url`, its schema checked: an empty database is created at head when `create`.
+
+    Raises SchemaOutdated when the schema is behind this news-monitor (the user runs `monitor db
+    upgrade`, after a backup) and SchemaTooNew when a newer news-monitor migrated it.
+    """
     engine: Engine = make_engine(url)
-    if create:
-        create_schema(engine)
+    try:
+        ensure_schema(engine, create=create)
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine)

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from monitor.errors import StoreError
-from monitor.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def normalise_url(url: str) -> str:
@@ -49,10 +48,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def create_schema(engine: Engine) -> None:
-    try:
-        SQLModel.metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the schema: {exc}") from exc
