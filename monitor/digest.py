@@ -24,13 +24,17 @@ class Digest:
     """Stable across retries of the same rows, like an Alert's delivery_key."""
 
 
-def digest_title(reasons: set[str], count: int) -> str:
-    stories = f"{count} new {'story' if count == 1 else 'stories'}"
+def digest_title(reasons: set[str], count: int, updates: int = 0) -> str:
+    """ "Digest: 2 new stories, 1 update": an update is listed as the update of its story, not as news."""
+    stories = f"{count} new {'story' if count == 1 else 'stories'}" if count or not updates else ""
+    if updates:
+        stories += f"{', ' if stories else ''}{updates} update{'s' if updates != 1 else ''}"
     if DIGEST in reasons:
         return f"Digest: {stories}"
     return f"Held during quiet hours: {stories}"
 
 
 def make_digest(alerts: list[Alert], reasons: set[str], ids: list[int], channel: str) -> Digest:
-    return Digest(title=digest_title(reasons, len(alerts)), alerts=tuple(alerts),
+    updates = sum(1 for a in alerts if a.update is not None)
+    return Digest(title=digest_title(reasons, len(alerts) - updates, updates), alerts=tuple(alerts),
                   key=f"digest-{channel}-{min(ids)}-{max(ids)}-{len(ids)}")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.types import Alert, ExtractionStatus
+from monitor.types import Alert, Article, ExtractionStatus, StoryUpdate
 
 EXCERPT_CHARS = 400
 SUBJECT_TITLE_CHARS = 180
@@ -315,6 +315,8 @@ def _mrkdwn(text: str) -> dict[str, str]:
 
 def render_console(alert: Alert) -> str:
     """One block per alert, readable in a terminal or a journal, ending with a blank line."""
+    if alert.update is not None:
+        return _console_update(alert, alert.update)
     article = alert.article
     head = f"── {one_line(alert.watchlist)} "
     lines = [
@@ -336,12 +338,60 @@ def render_console(alert: Alert) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def _console_update(alert: Alert, update: StoryUpdate) -> str:
+    """An update: the story it updates (the first alert's title and time), then what is new."""
+    head = f"── Update · {one_line(alert.watchlist)} "
+    lines = [head + "─" * max(3, 72 - len(head)), story_title(update),
+             f"Alerted {format_time(alert_time(update))}; since then: {one_line(update.reason)}"]
+    if update.confirmation is not None:
+        lines += [f"Confirmed: {article_line(update.confirmation)}", f"  {one_line(update.confirmation.url)}"]
+    for report in update.reports:
+        if report != update.confirmation:
+            lines += [f"New: {article_line(report)}", f"  {one_line(report.url)}"]
+    return "\n".join(lines) + "\n\n"
+
+
+# ---- story updates: shared pieces ------------------------------------------------------------------
+
+
+def story_title(update: StoryUpdate) -> str:
+    """The story's title as its first alert showed it."""
+    return one_line(update.first.title) or update.first.url
+
+
+def alert_time(update: StoryUpdate) -> datetime | None:
+    """When the first alert went out (or, before it did, when its article was published)."""
+    return update.first_sent_at or update.first.published
+
+
+def article_line(article: Article) -> str:
+    """"Outlet: Title", one line."""
+    outlet = one_line(article.outlet or "") or _host(article.url)
+    return f"{outlet}: {one_line(article.title) or article.url}"
+
+
+def update_summary(alert: Alert) -> str:
+    """One line saying what an update adds: "official confirmation, 3 new outlets (A, B, C)"."""
+    update = alert.update
+    if update is None:
+        return ""
+    outlets = ", ".join(dict.fromkeys(one_line(a.outlet or "") or _host(a.url) for a in update.reports))
+    return f"{one_line(update.reason)} ({outlets})" if outlets else one_line(update.reason)
+
+
+def _digest_title(alert: Alert) -> str:
+    """A digest lists an update under its story's title, marked as an update."""
+    return f"Update: {story_title(alert.update)}" if alert.update is not None else _title(alert)
+
+
 # ---- webhook -------------------------------------------------------------------------------------
 
 
 def render_webhook(alert: Alert) -> dict[str, Any]:
     """A stable JSON document: receivers parse these keys, so add keys but never rename them."""
     article = alert.article
+    if alert.update is not None:
+        return render_webhook_update(alert)
     return {
         "watchlist": alert.watchlist,
         "article": {
@@ -373,9 +423,10 @@ def render_digest_text(title: str, alerts: Sequence[Alert]) -> str:
     for i, alert in enumerate(alerts, 1):
         article = alert.article
         lines += [
-            f"{i}. [{one_line(alert.watchlist)}] {_title(alert)}",
+            f"{i}. [{one_line(alert.watchlist)}] {_digest_title(alert)}",
             f"   {article.url}",
             f"   {_outlet(alert)} · {format_time(article.published)}",
+            *([f"   Since the alert: {update_summary(alert)}"] if alert.update is not None else []),
             f"   Why: {why_line(alert)}",
             "",
         ]
@@ -395,14 +446,16 @@ def render_digest_email(title: str, alerts: Sequence[Alert], *,
     items = []
     for alert in alerts:
         article = alert.article
-        head = esc(_title(alert))
+        head = esc(_digest_title(alert))
         if _is_web_url(article.url):
             head = f'<a href="{esc(article.url)}" style="color:#0b57d0;text-decoration:none">{head}</a>'
+        since = (f'<span style="font-size:13px">Since the alert: {esc(update_summary(alert))}</span><br>'
+                 if alert.update is not None else "")
         items.append(
             f'<li style="margin:0 0 14px"><span style="font-size:12px;{_MUTED}">'
             f"{esc(one_line(alert.watchlist))}</span><br><strong>{head}</strong><br>"
             f'<span style="font-size:13px;{_MUTED}">{esc(_outlet(alert))} · '
-            f"{esc(format_time(article.published))}</span><br>"
+            f"{esc(format_time(article.published))}</span><br>{since}"
             f'<span style="font-size:13px">Why: {esc(why_line(alert))}</span></li>')
     page = "\n".join([
         "<!DOCTYPE html>", '<html><head><meta charset="utf-8">', f"<title>{esc(one_line(title))}</title></head>",
@@ -421,11 +474,12 @@ def render_digest_slack(title: str, alerts: Sequence[Alert]) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": _truncate(one_line(title), SLACK_HEADER_CHARS)}}]
     for alert in alerts[:SLACK_DIGEST_ITEMS]:
         article = alert.article
-        head = _slack_fit(_title(alert), 500)
+        head = _slack_fit(_digest_title(alert), 500)
         if _is_web_url(article.url):
             head = f"<{_slack_url(article.url)}|{head}>"
         meta = f"{_slack_fit(one_line(alert.watchlist), 200)} · {_slack_fit(_outlet(alert), 300)}"
-        text = (f"*{head}*\n{meta} · {format_time(article.published)}\n"
+        since = f"_Since the alert:_ {_slack_fit(update_summary(alert), 600)}\n" if alert.update is not None else ""
+        text = (f"*{head}*\n{meta} · {format_time(article.published)}\n{since}"
                 f"_Why:_ {_slack_fit(why_line(alert), SLACK_SECTION_CHARS - 1200)}")
         blocks.append({"type": "section", "text": _mrkdwn(text)})
     if len(alerts) > SLACK_DIGEST_ITEMS:
@@ -443,3 +497,20 @@ def render_digest_console(title: str, alerts: Sequence[Alert]) -> str:
 def render_digest_webhook(title: str, alerts: Sequence[Alert], key: str) -> dict[str, Any]:
     """`{"digest": title, "alerts": [the single-alert document...], "delivery_key"}`."""
     return {"digest": title, "alerts": [render_webhook(a) for a in alerts], "delivery_key": key}
+
+
+def render_webhook_update(alert: Alert) -> dict[str, Any]:
+    """The single-alert document of the report that made the story earn the update, plus
+    `"kind": "update"`, `"update_of"` (the first alert's delivery key: receivers that deduplicate on
+    it find the alert this updates) and `"update"` saying what changed. Alerts have neither key."""
+    update = alert.update
+    if update is None:
+        return render_webhook(alert)
+
+    def article(a: Article) -> dict[str, Any]:
+        return {"url": a.url, "title": a.title, "outlet": a.outlet, "published": iso_time(a.published)}
+
+    return {**render_webhook(replace(alert, update=None)), "kind": "update", "update_of": update.first_key, "update": {
+        "reason": update.reason, "first": {**article(update.first), "sent_at": iso_time(update.first_sent_at)},
+        "new_outlets": [article(a) for a in update.reports],
+        "confirmation": article(update.confirmation) if update.confirmation is not None else None}}

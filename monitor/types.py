@@ -123,6 +123,29 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """What makes an alert an update: the story it alerted for grew (monitor.story_updates).
+
+    The alert's article is the report that made the story earn the update; this says what it
+    updates (the first alert, to thread under) and what changed since.
+    """
+
+    first: Article
+    """The first alert's article (without its text)."""
+    first_key: str
+    """The first alert's delivery key on the same channel: its email Message-ID derives from it."""
+    first_sent_at: datetime | None = None
+    first_receipt: str | None = None
+    """What the channel named the first alert's message when it sent it (a Slack ts, a Message-ID)."""
+    reason: str = ""
+    """Why, in words: "3 new outlets", "official confirmation"."""
+    reports: tuple[Article, ...] = ()
+    """The reports that joined the story since the alert (or the last update), one per new outlet, oldest first."""
+    confirmation: Article | None = None
+    """The report that says the story is officially confirmed, when that is what changed."""
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """A match ready to be rendered for a channel."""
 
@@ -132,6 +155,8 @@ class Alert:
     delivery_key: str = ""
     """A stable id of the delivery: the channel's Message-ID and idempotency key derive from it."""
     related_outlets: tuple[str, ...] = field(default_factory=tuple)
+    update: StoryUpdate | None = None
+    """Set when this is an update of an earlier alert of the same story, to be threaded under it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
@@ -95,9 +96,12 @@ class WebServer:
 
 
 class HookSink:
-    """A webhook receiver (Slack stand-in): records JSON posts, can answer scripted statuses first."""
+    """A webhook receiver (Slack stand-in): records JSON posts, can answer scripted statuses first.
 
-    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None) -> None:
+    `reply` makes it an API that answers each accepted post with JSON (Slack's chat.postMessage)."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None,
+                 reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.posts: list[dict[str, Any]] = []
         self.attempts: list[tuple[float, int]] = []
         self.headers: list[dict[str, str]] = []
@@ -117,15 +121,19 @@ class HookSink:
                 with sink.lock:
                     status, headers = sink.script.pop(0) if sink.script else (200, {})
                     sink.attempts.append((time.monotonic(), status))
+                    answer = None
                     if status == 200:
                         sink.posts.append(json.loads(raw))
                         sink.headers.append(dict(self.headers))
                         sink.bodies.append(raw)
+                        answer = reply(sink.posts[-1]) if reply is not None else None
                 body = b"ok" if status == 200 else b"error"
+                if answer is not None:
+                    body = json.dumps(answer).encode()
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", "application/json" if answer is not None else "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -13,6 +13,7 @@ from monitor.commands.common import (
     since_option,
     when,
 )
+from monitor.store.values import StoredMatch
 
 
 @click.command("matches")
@@ -40,13 +41,23 @@ def matches_command(ctx: click.Context, since: str, watchlist: str | None, fmt: 
             "snippet": m.snippet, "matched_at": m.created_at.isoformat(), "alerted": m.alerted,
             "url": m.url, "title": m.title, "outlet": m.outlet,
             "published": m.published.isoformat() if m.published else None, "extraction": m.status,
-            "deliveries": dict(m.deliveries)} for m in rows])
+            "deliveries": dict(m.deliveries), "story": m.story_id, "duplicate_of": m.duplicate_of} for m in rows])
         return
     print_table(f"{len(rows)} match(es)", ["when", "watchlist", "score", "article", "why", "extraction", "alerts"], [
         (when(m.created_at), m.watchlist, f"{m.score:.2f}", f"{m.title}\n{m.url}" + (f"\n{m.outlet}" if m.outlet else ""),
          "; ".join(m.why), m.status,
-         ", ".join(f"{c}: {s}" for c, s in m.deliveries) if m.alerted else "silent (backfill)")
+         _alerts(m))
         for m in rows])
+
+
+def _alerts(m: StoredMatch) -> str:
+    """Where the match went, or why it went nowhere: its story alerted already, or it was backfill."""
+    sent = ", ".join(f"{c}: {s}" for c, s in m.deliveries)
+    if m.alerted:
+        return sent
+    if m.duplicate_of is not None:
+        return f"joined the story of match {m.duplicate_of}" + (f" ({sent})" if sent else "")
+    return "silent (backfill)"
 
 
 COMMANDS = [matches_command]

@@ -4,6 +4,7 @@
       desk:    {type: email, host: smtp.example.org, port: 587, starttls: true, username: monitor,
                 password: "${SMTP_PASSWORD}", from: monitor@example.org, to: desk@example.org}
       team:    {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
+      threads: {type: slack, token: "${SLACK_BOT_TOKEN}", channel: "#alerts"}   # story updates reply in threads
       archive: {type: webhook, url: "https://hooks.example.org/news", secret: "${WEBHOOK_SECRET}"}
       screen:  {type: console}
       phones:  {type: apprise, urls: ["ntfys://ntfy.sh/${NTFY_TOPIC}"]}

@@ -23,6 +23,7 @@ from monitor.errors import DeliveryError
 from monitor.notify.base import scrub
 from monitor.notify.settings import AppriseSettings
 from monitor.render import render_digest_text, render_email
+from monitor.render_updates import update_text, update_title
 from monitor.types import Alert
 
 # Apprise logs to one global logger: two captures at once would mix their reasons.
@@ -50,6 +51,9 @@ class AppriseChannel:
         self._done: dict[str, set[int]] = {}
 
     async def send(self, alert: Alert) -> None:
+        if alert.update is not None:  # no threads here: a plain message that says what it updates
+            await self._notify(update_title(alert), update_text(alert), alert.delivery_key)
+            return
         content = render_email(alert, subject_prefix="")
         await self._notify(content.subject, content.text, alert.delivery_key)
 

@@ -37,8 +37,14 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, alert: Alert) -> None:
-        """Deliver one alert; return only when the receiver accepted it."""
+    async def send(self, alert: Alert) -> str | None:
+        """Deliver one alert; return only when the receiver accepted it.
+
+        Returns what the receiver named the message, when a later update may reply to it (an
+        email's Message-ID, a Slack message's channel and ts); the outbox keeps it on the row.
+        An alert with `update` set is an update of an earlier alert: thread it under that one
+        where the channel can, else say in the message what it updates.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -50,8 +56,8 @@ class Channel(Protocol):
 class DigestChannel(Channel, Protocol):
     """A channel that can send several alerts as one message (digests, alerts held by quiet hours)."""
 
-    async def send_digest(self, digest: Digest) -> None:
-        """Deliver one digest; return only when the receiver accepted it."""
+    async def send_digest(self, digest: Digest) -> str | None:
+        """Deliver one digest; return only when the receiver accepted it (and what it named it, as `send`)."""
         ...
 
 
@@ -124,9 +130,11 @@ class JsonPoster:
             self._loop = loop
         return self._client
 
-    async def post(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Send `body`; return when the receiver answered 2xx."""
+    async def post(self, body: bytes, headers: Mapping[str, str], *, reply_bytes: int = 0) -> bytes:
+        """Send `body`; return when the receiver answered 2xx, with up to `reply_bytes` of its answer
+        (an API that names the message it made: Slack's chat.postMessage)."""
         client = self._client_here()
+        reply = b""
         try:
             async with client.stream("POST", self.url, content=body, headers=dict(headers)) as response:
                 refusal = b""
@@ -135,6 +143,11 @@ class JsonPoster:
                         refusal += chunk
                         if len(refusal) >= ERROR_BODY_BYTES:
                             break
+                elif reply_bytes:
+                    async for chunk in response.aiter_bytes():
+                        reply += chunk
+                        if len(reply) >= reply_bytes:
+                            break
         except httpx.TimeoutException as exc:
             raise DeliveryError(self.channel, f"no answer within {self.timeout:g}s") from exc
         except httpx.HTTPError as exc:
@@ -142,6 +155,7 @@ class JsonPoster:
             raise DeliveryError(self.channel, f"cannot reach the receiver: {what}") from exc
         text = scrub(refusal[:ERROR_BODY_BYTES].decode("utf-8", "replace"), self._secrets)
         check_status(self.channel, response.status_code, response.headers, text)
+        return reply[:reply_bytes]
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -5,7 +5,9 @@ connection per alert keeps the channel free of state a dropped connection could 
 are few. SMTP reply codes decide retry or not (RFC 5321 §4.2.1): 4yz is transient, 5yz permanent.
 
 The Message-ID derives from the alert's delivery key, so a retried delivery carries the same id
-and a receiving client or archive can tell a duplicate apart.
+and a receiving client or archive can tell a duplicate apart. A story update replies to its first
+alert (In-Reply-To and References, RFC 5322 §3.6.4, with that alert's Message-ID; subject "Re: "
+and the alert's), so mail clients show it in the alert's conversation.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from monitor.errors import DeliveryError, PermanentDeliveryError
 from monitor.notify.base import scrub
 from monitor.notify.settings import EmailSettings
 from monitor.render import EmailContent, render_digest_email, render_email
-from monitor.types import Alert
+from monitor.render_updates import render_update_email
+from monitor.types import Alert, StoryUpdate
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,24 @@ def message_id(delivery_key: str) -> str:
 
 def build_message(alert: Alert, settings: EmailSettings, *, now: datetime | None = None) -> EmailMessage:
     """The message for one alert; non-ASCII headers are RFC 2047-encoded by the email policy."""
+    if alert.update is not None:
+        content = render_update_email(alert, subject_prefix=settings.subject_prefix)
+        msg = _message(content, settings, alert.delivery_key, [alert.watchlist], now=now)
+        parent = parent_id(alert.update)
+        msg["In-Reply-To"] = parent
+        msg["References"] = parent
+        return msg
     content = render_email(alert, subject_prefix=settings.subject_prefix)
     return _message(content, settings, alert.delivery_key, [alert.watchlist], now=now)
+
+
+def parent_id(update: StoryUpdate) -> str:
+    """The Message-ID of the first alert's email: the one it was sent with (kept on its delivery;
+    the digest's, when it went out in one), else the one derived from its delivery."""
+    receipt = update.first_receipt
+    if receipt and receipt.startswith("<") and receipt.endswith(">") and "@" in receipt:
+        return receipt
+    return message_id(update.first_key)
 
 
 def build_digest_message(digest: Digest, settings: EmailSettings, *, now: datetime | None = None) -> EmailMessage:
@@ -88,13 +107,14 @@ class EmailChannel:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
 
-    async def send(self, alert: Alert) -> None:
-        await self._send(build_message(alert, self.settings), alert.delivery_key)
+    async def send(self, alert: Alert) -> str:
+        """Returns the Message-ID, for a later update to reply to."""
+        return await self._send(build_message(alert, self.settings), alert.delivery_key)
 
-    async def send_digest(self, digest: Digest) -> None:
-        await self._send(build_digest_message(digest, self.settings), digest.key)
+    async def send_digest(self, digest: Digest) -> str:
+        return await self._send(build_digest_message(digest, self.settings), digest.key)
 
-    async def _send(self, msg: EmailMessage, delivery_key: str) -> None:
+    async def _send(self, msg: EmailMessage, delivery_key: str) -> str:
         try:
             refused = await asyncio.to_thread(self._deliver, msg)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -127,6 +147,7 @@ class EmailChannel:
                 "email_recipients_refused",
                 extra={"channel": self.name, "refused": sorted(refused), "delivery_key": delivery_key},
             )
+        return str(msg["Message-ID"])
 
     async def aclose(self) -> None:
         """Nothing is held between sends."""

@@ -70,18 +70,42 @@ class EmailSettings(_Channel):
 
 
 class SlackSettings(_Channel):
-    """A Slack incoming webhook: Block Kit with a plain-text fallback."""
+    """Slack: Block Kit with a plain-text fallback, by incoming webhook or by bot token.
+
+    An incoming webhook (`webhook_url`) cannot reply in a thread, so a story update is posted as a
+    message of its own. With a bot token (`token: ${SLACK_BOT_TOKEN}`, scope chat:write, and the
+    `channel` to post in), messages go through chat.postMessage and updates reply in the alert's
+    thread. `api_url` is Slack's Web API (a test points it elsewhere).
+    """
 
     type: Literal["slack"]
-    webhook_url: str
+    webhook_url: str | None = None
+    token: str | None = None
+    channel: str | None = None
+    api_url: str = "https://slack.com/api"
     timeout: float = 20.0
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "api_url")
     @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("webhook_url must be an http(s) URL")
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("token", "channel", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SlackSettings:
+        if (self.webhook_url is None) == (self.token is None):
+            raise ValueError("give either webhook_url (an incoming webhook) or token and channel (a bot)")
+        if self.token is not None and not self.channel:
+            raise ValueError("a bot token needs the channel to post in (channel: \"#alerts\" or its ID)")
+        if self.webhook_url is not None and self.channel is not None:
+            raise ValueError("an incoming webhook posts to the channel it was made for: drop channel, or use token")
+        return self
 
 
 class WebhookSettings(_Channel):

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.store.base import StoreBase
+from monitor.store.story_updates import add_update, report_of
 from monitor.store.tables import ArticleRow, DeliveryRow, EntryKeyRow, FeedRow, MatchRow
 from monitor.store.timeutil import from_db, to_db
 from monitor.store.values import StoredMatch, StoryInfo, StoryMember
+from monitor.story_updates import UpdatePolicy
 from monitor.types import Article, ExtractionStatus, Match
 
 
@@ -25,6 +28,8 @@ class SavedArticle:
     id: int
     alerted: tuple[str, ...]
     joined_story: tuple[str, ...]
+    updated: tuple[str, ...] = ()
+    """Watchlists for which the article made its story earn an update (monitor.story_updates)."""
 
 
 def entry_keys(feed_id: int | None, canonical_link: str | None, guid: str | None) -> list[str]:
@@ -63,13 +68,14 @@ class ArticleStore(StoreBase):
     def save_article(self, article: Article, *, link: str, keys: Sequence[str], feed_id: int | None,
                      now: datetime, matches: Sequence[Match] = (), alert: bool = True,
                      channels: Mapping[str, Sequence[str]] | None = None, story_id: str | None = None,
-                     features: str | None = None) -> SavedArticle | None:
+                     features: str | None = None, updates: UpdatePolicy | None = None) -> SavedArticle | None:
         """Store an article, its keys, its matches and their outbox rows in ONE transaction.
 
         Returns what was stored, or None when another key of it was stored meanwhile (the article
         is then already known and nothing is written). `channels` maps a watchlist to the channels
         it notifies; a delivery row is written per match and channel when `alert`, unless the
         article's story already alerted for that watchlist: one alert per story, not per outlet.
+        Then, with `updates`, the story may earn an update (monitor.story_updates), written here too.
         """
         try:
             with self.session() as s:
@@ -89,12 +95,23 @@ class ArticleStore(StoreBase):
                 self._add_keys(s, row.id, keys)
                 alerted: list[str] = []
                 duplicates: list[str] = []
+                joined: list[tuple[int, int, str]] = []
                 for match in matches:
                     first = self._story_alert(s, story_id, match.watchlist) if alert and story_id else None
-                    self._add_match(s, row.id, match, now=now, alert=alert and first is None, duplicate_of=first,
-                                    channels=(channels or {}).get(match.watchlist, ()))
+                    match_id = self._add_match(s, row.id, match, now=now, alert=alert and first is None,
+                                               duplicate_of=first, channels=(channels or {}).get(match.watchlist, ()))
                     (alerted if alert and first is None else duplicates).append(match.watchlist)
-                return SavedArticle(row.id, tuple(alerted), tuple(duplicates))
+                    if first is not None:
+                        joined.append((first, match_id, match.watchlist))
+                updated: list[str] = []
+                if updates is not None and joined:
+                    feed = s.get(FeedRow, feed_id) if feed_id is not None else None
+                    report = report_of(row, feed)
+                    for first, match_id, watchlist in sorted(joined):  # one lock order: no deadlock
+                        if add_update(s, first_match_id=first, match_id=match_id, joining=report, now=now,
+                                      policy=updates, channels=(channels or {}).get(watchlist, ())):
+                            updated.append(watchlist)
+                return SavedArticle(row.id, tuple(alerted), tuple(duplicates), tuple(updated))
         except IntegrityError:
             return None
 
@@ -118,7 +135,7 @@ class ArticleStore(StoreBase):
 
     @staticmethod
     def _add_match(s: Session, article_id: int, match: Match, *, now: datetime, alert: bool,
-                   channels: Sequence[str], duplicate_of: int | None = None) -> None:
+                   channels: Sequence[str], duplicate_of: int | None = None) -> int:
         row = MatchRow(article_id=article_id, watchlist=match.watchlist, score=match.score,
                        why=json.dumps(list(match.why), ensure_ascii=False), snippet=match.snippet,
                        parts=json.dumps([list(p) for p in match.parts]), alerted=alert,
@@ -130,6 +147,7 @@ class ArticleStore(StoreBase):
             for channel in dict.fromkeys(channels):
                 s.add(DeliveryRow(match_id=row.id, channel=channel, status="pending",
                                   next_attempt_at=to_db(now), created_at=to_db(now)))  # type: ignore[arg-type]
+        return row.id
 
     def extraction_by_feed(self, feed_ids: Sequence[int] | None = None, *, last: int = 50) -> dict[int, dict[str, int]]:
         """How each feed's `last` articles were read: {feed id: {status: count}} over full, teaser,
@@ -205,6 +223,32 @@ class ArticleStore(StoreBase):
                 if row.story_id and row.features and at is not None:
                     out.append(StoryMember(row.url, row.story_id, row.features, at))
             return out
+
+    def last_article_id(self) -> int:
+        """The highest article id stored so far (0 on an empty database)."""
+        with self.session() as s:
+            return int(s.exec(select(func.max(ArticleRow.id))).one() or 0)
+
+    def story_members_after(self, article_id: int, *, since: datetime,
+                            limit: int = 5000) -> tuple[list[StoryMember], int, bool]:
+        """Story members stored after `article_id` (fetched since `since`), in id order, the highest
+        id read, and whether `limit` cut the answer short: how a distributed worker learns what the
+        other workers grouped. Ids are assigned and committed in order while the story lock is held
+        (monitor.distributed.stories), so none is skipped."""
+        with self.session() as s:
+            # Core select: the six columns only (not the article's text), which sqlmodel's select cannot type.
+            rows = s.execute(sa_select(col(ArticleRow.id), col(ArticleRow.url), col(ArticleRow.story_id),
+                                       col(ArticleRow.features), col(ArticleRow.published), col(ArticleRow.fetched_at))
+                             .where(col(ArticleRow.id) > article_id).where(col(ArticleRow.fetched_at) >= to_db(since))
+                             .order_by(col(ArticleRow.id)).limit(limit)).all()
+        last = article_id
+        out = []
+        for row_id, url, story_id, features, published, fetched_at in rows:
+            last = max(last, int(row_id or 0))
+            at = from_db(published) or from_db(fetched_at)
+            if story_id and features and at is not None:
+                out.append(StoryMember(url, story_id, features, at))
+        return out, last, len(rows) >= limit
 
     def stories(self, *, since: datetime | None = None, limit: int | None = None) -> list[StoryInfo]:
         """Stories with articles fetched since `since`, newest first, with their outlets."""

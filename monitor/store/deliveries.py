@@ -6,11 +6,12 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
 from monitor.store.articles import article_value
 from monitor.store.base import StoreBase
+from monitor.store.story_updates import delivery_key, story_outlets, story_update
 from monitor.store.tables import ArticleRow, DeliveryHoldRow, DeliveryRow, FeedRow, MatchRow
 from monitor.store.timeutil import from_db, to_db
 from monitor.store.values import DeliveryInfo, PendingDelivery
@@ -56,16 +57,33 @@ class DeliveryStore(StoreBase):
                     match=Match(watchlist=match.watchlist, score=match.score, why=tuple(json.loads(match.why)),
                                 snippet=match.snippet,
                                 parts=tuple((str(k), float(v)) for k, v in json.loads(match.parts))),
-                    delivery_key=f"delivery-{row.id}-match-{match.id}-{row.channel}",
+                    delivery_key=delivery_key(row),
                 )
-                claimed.append(PendingDelivery(id=row.id, channel=row.channel, attempts=row.attempts, alert=alert))
+                first = s.get(DeliveryRow, row.update_of) if row.update_of is not None else None
+                if first is None:
+                    claimed.append(PendingDelivery(id=row.id, channel=row.channel, attempts=row.attempts, alert=alert))
+                elif first.status in ("dead", "muted"):
+                    # Its first alert never reached anyone: the update is the story's alert on this channel.
+                    others = tuple(o for o in story_outlets(s, first.match_id) if o != outlet)
+                    claimed.append(PendingDelivery(id=row.id, channel=row.channel, attempts=row.attempts,
+                                                   alert=replace(alert, related_outlets=others)))
+                else:
+                    pending = first.status == "pending"
+                    claimed.append(PendingDelivery(
+                        id=row.id, channel=row.channel, attempts=row.attempts,
+                        alert=replace(alert, update=story_update(s, row, first)),
+                        waits_for=first.id if pending else None,
+                        first_due=from_db(first.next_attempt_at) if pending else None))
         return claimed
 
-    def mark_sent(self, delivery_id: int, *, now: datetime) -> None:
+    def mark_sent(self, delivery_id: int, *, now: datetime, receipt: str | None = None) -> None:
+        """The receiver accepted the row; `receipt` is what it named the message (for replies to thread under)."""
         with self.session() as s:
             row = s.get(DeliveryRow, delivery_id)
             assert row is not None
             row.status, row.sent_at, row.lease_until = "sent", to_db(now), None
+            if receipt is not None:
+                row.receipt = receipt
             row.attempts += 1
             row.last_error = None
 
@@ -143,3 +161,12 @@ class DeliveryStore(StoreBase):
     def pending_count(self) -> int:
         with self.session() as s:
             return len(s.exec(select(DeliveryRow.id).where(col(DeliveryRow.status) == "pending")).all())
+
+    def pending_by_channel(self) -> dict[str, int]:
+        """Rows not yet sent, dead or muted, per channel: the outbox's depth (monitor_delivery_queue_depth).
+
+        One COUNT over the (status, next_attempt_at) index, so Prometheus can ask on every scrape."""
+        with self.session() as s:
+            rows = s.exec(select(DeliveryRow.channel, func.count()).where(col(DeliveryRow.status) == "pending")
+                          .group_by(col(DeliveryRow.channel))).all()
+        return {channel: int(count) for channel, count in rows}

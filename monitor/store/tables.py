@@ -116,6 +116,31 @@ class DeliveryRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = None
     created_at: datetime
+    kind: str = Field(default="alert", sa_column_kwargs={"server_default": "alert"})
+    """'alert', or 'update': a story that alerted grew (monitor.story_updates), threaded under `update_of`."""
+    update_of: int | None = Field(default=None, foreign_key="deliveries.id")
+    """For an update, the first alert's delivery on the same channel."""
+    receipt: str | None = Field(default=None, sa_column=Column(Text))
+    """What the receiver named the sent message, for replies to thread under it: an email's Message-ID,
+    a Slack message's channel and ts."""
+
+
+class StoryUpdateRow(SQLModel, table=True):
+    """An update a story earned for a watchlist: counted, so the limit per story holds across restarts."""
+
+    __tablename__ = "story_updates"
+    __table_args__ = (UniqueConstraint("first_match_id", "number", name="uq_story_update_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_match_id: int = Field(foreign_key="matches.id", index=True)
+    """The match that alerted for the story and watchlist."""
+    match_id: int = Field(foreign_key="matches.id")
+    """The joining article's match that made the story earn the update; its outbox rows carry it."""
+    number: int
+    """1 for the story's first update, 2 for the next..."""
+    reason: str
+    due_at: datetime
+    created_at: datetime
 
 
 class MuteRow(SQLModel, table=True):

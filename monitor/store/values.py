@@ -91,6 +91,10 @@ class PendingDelivery:
     channel: str
     attempts: int
     alert: Alert
+    waits_for: int | None = None
+    """An update whose first alert (this delivery id) is not sent yet: it must not go out before it."""
+    first_due: datetime | None = None
+    """When that first alert is due next: the update waits until then at least."""
 
 
 @dataclass(frozen=True, slots=True)
