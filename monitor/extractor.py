@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from monitor import metrics
 from monitor.extract import extract_page
 from monitor.stories import ArticleFeatures
 from monitor.stories import extract as story_features
@@ -56,6 +57,7 @@ class Extractor:
                 self._pool(), _extract, content, url, feed_summary, feed_title, encoding)
         self.cpu_seconds += cpu
         self.pages += 1
+        metrics.EXTRACT_SECONDS.observe(cpu)
         return page
 
     async def story_features(self, article: Article) -> ArticleFeatures:

@@ -25,6 +25,20 @@ def redact(text: str) -> str:
     return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***" + ("@" if m.group(2) else ""), text)
 
 
+def _redacted(value: Any) -> Any:
+    """`value` for a JSON line, with every string in it redacted: lists and mappings too (a list of
+    refused addresses, a dict of headers), and anything else by its str(), as json.dumps would print it."""
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {redact(str(k)): _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted(v) for v in value]
+    return redact(str(value))
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
 
@@ -55,7 +69,7 @@ class JsonFormatter(logging.Formatter):
             "event": redact(record.getMessage()),
             "logger": record.name,
         }
-        doc.update({k: redact(str(v)) if isinstance(v, str) else v for k, v in _fields(record).items()})
+        doc.update({k: _redacted(v) for k, v in _fields(record).items()})
         if record.exc_info:
             doc["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(doc, ensure_ascii=False, default=str)
@@ -68,7 +82,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "charset_normalizer"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "charset_normalizer", "watchfiles", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     for chatty in ("trafilatura", "htmldate", "courlan", "readability", "justext"):
         # They log "discarding data" at WARNING for every page without text: our status says it better.

@@ -15,6 +15,7 @@ from typing import Self
 
 import httpx
 
+from monitor import metrics
 from monitor.config import FetchSettings
 from monitor.errors import FetchError, HTTPStatusError
 from monitor.fetch.body import ACCEPT_ENCODING, read_body
@@ -108,7 +109,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        response = await self._get(url, headers)
+        with metrics.FETCH_SECONDS.labels(kind="feed").time():
+            response = await self._get(url, headers)
         if response.status == 304:
             # RFC 9110 §15.4.5: a 304 may omit validators that did not change; keep the old ones.
             return NotModified(
@@ -129,7 +131,8 @@ class Fetcher:
 
     async def fetch_page(self, url: str) -> Page:
         """GET an article page."""
-        response = await self._get(url, {"Accept": PAGE_ACCEPT})
+        with metrics.FETCH_SECONDS.labels(kind="page").time():
+            response = await self._get(url, {"Accept": PAGE_ACCEPT})
         content_type = response.headers.get("content-type")
         return Page(
             url=url,
