@@ -3,9 +3,11 @@ written and loaded the way `monitor watchlist new` does it, and run over labelle
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,9 @@ from monitor.articles_io import read_articles
 from monitor.matching import Matcher, Watchlist, load_watchlist
 from monitor.matching.draft import draft_watchlist
 from monitor.matching.draft.read import read_seed
-from monitor.matching.nodes import ClassNode, SimilarNode, TermsNode, walk
+from monitor.matching.nodes import ClassNode, DatedNode, SimilarNode, TermsNode, walk
 from monitor.matching.text import fold
+from monitor.types import Article
 
 REPO = Path(__file__).resolve().parents[1]
 DRAFT_DATA = REPO / "tests" / "data" / "draft"
@@ -106,28 +109,50 @@ def test_data_breach_name_keeps_the_action_and_generalises_the_company(tmp_path:
 def test_slug_name_follows_the_seed_story(tmp_path: Path) -> None:
     seed = DRAFT_DATA / "seeds" / "gershkovich-arrest-2023-03.txt"
     text, watchlist = _draft(tmp_path, seed, "story-42")
-    assert any(isinstance(n, SimilarNode) for n in walk(watchlist.root))
-    names = {t.text for n in walk(watchlist.root) if isinstance(n, TermsNode) for t in n.terms}
-    assert "Evan Gershkovich" in names
+    measures = {n.measure for n in walk(watchlist.root) if isinstance(n, SimilarNode) and n.graded}
+    assert measures == {"phrases", "names"}
+    assert '"evan gershkovich"' in text, "the comments show the seed's heaviest phrases"
     assert "How the name was read" in text and "own story" in text
     assert _seed_matches(watchlist, tmp_path / "seeds" / seed.name)
     reports = {a.id: a for a in read_articles(DRAFT_DATA / "journalists.jsonl")}
     matcher = Matcher([watchlist])
-    # A later report of the same arrest matches; another journalist's arrest (same kind) does not.
+    # A later report of the same arrest matches, in French too; another journalist's arrest does not.
     assert matcher.evaluate(reports["gersh-2023-03-fr"])[0].matched
+    assert matcher.evaluate(reports["gersh-2023-03-de"])[0].matched
     assert not matcher.evaluate(reports["kurmasheva-2023-10"])[0].matched
     assert not matcher.evaluate(reports["akgul-2025-03"])[0].matched
 
 
 def test_no_name_is_a_story_too(tmp_path: Path) -> None:
-    _, watchlist = _draft(tmp_path, DRAFT_DATA / "seeds" / "noto-earthquake-2024-01.txt", None)
+    text, watchlist = _draft(tmp_path, DRAFT_DATA / "seeds" / "noto-earthquake-2024-01.txt", None)
     assert watchlist.name.startswith("Powerful earthquake hits central Japan")
-    names = {t.text for n in walk(watchlist.root) if isinstance(n, TermsNode) for t in n.terms}
-    assert "Noto Peninsula" in names
+    assert "own story" in text
+    names_line = next(line for line in text.splitlines() if "The seeds' heaviest:" in line and '"' not in line)
+    assert "noto" in names_line
 
 
-@pytest.mark.parametrize("name", ["EU leader visits to Moscow", "story-7"])
-def test_every_rule_says_where_it_comes_from(name: str, tmp_path: Path) -> None:
+def test_a_dated_seed_asks_for_the_year_of_its_story(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    seed = tmp_path / "in" / "fire.txt"
+    seed.write_text("Fire destroys historic Mat Maid dairy building in Palmer\n\nAugust 7, 2012\n"
+                    "An overnight fire destroyed the historic Matanuska Maid Dairy building in Palmer, Alaska. "
+                    "Fire chief Dan Contini said the building, empty since 2008, was not insured.\n", encoding="utf-8")
+    text, watchlist = _draft(tmp_path, seed, "story-13")
+    dated = [n for n in walk(watchlist.root) if isinstance(n, DatedNode)]
+    assert dated and all(n.years == frozenset({2012}) for n in dated), "2008 is in the text, not the dateline"
+    assert "dated 2012" in text
+    matcher = Matcher([watchlist])
+    later = Article(url="https://a.example/1", title="Matanuska Maid dairy building destroyed by fire in Palmer",
+                    text="The historic Matanuska Maid Dairy building in Palmer burned down overnight.",
+                    lang="en", published=datetime(2012, 8, 8, tzinfo=UTC))
+    assert matcher.evaluate(later)[0].matched
+    older = matcher.evaluate(dataclasses.replace(later, published=datetime(2009, 3, 1, tzinfo=UTC)))[0]
+    assert any(w.startswith("penalty -0.35: not dated like the story") for w in older.why)
+    assert dict(older.parts)["not dated like the story"] < 0
+
+
+@pytest.mark.parametrize(("name", "rules"), [("EU leader visits to Moscow", 3), ("story-7", 2)])
+def test_every_rule_says_where_it_comes_from(name: str, rules: int, tmp_path: Path) -> None:
     text, _ = _draft(tmp_path, ORBAN_SEED, name)
     lines = text.splitlines()
     assert lines[0].startswith("# ")
@@ -144,7 +169,7 @@ def test_every_rule_says_where_it_comes_from(name: str, tmp_path: Path) -> None:
             if width == indent and lines[k].lstrip().startswith("- "):
                 assert lines[k - 1].strip().startswith("#"), f"no comment above rule: {lines[k].strip()}"
                 checked += 1
-    assert checked >= 3
+    assert checked >= rules
 
 
 def test_cli_writes_a_draft_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

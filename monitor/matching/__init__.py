@@ -6,7 +6,8 @@
     terms.py     words, phrases, prefixes (Moszkv*) and their automaton keys
     entities.py  entity classes; leaders.py the EU-leader classes; inflect.py declined name forms
     index.py     one Aho-Corasick automaton over every watchlist's terms
-    similarity.py TF-IDF similarity to seed articles
+    similarity.py TF-IDF similarity to seed articles, by words, phrases or names
+    dates.py     the year an article is dated to (published date, else a dateline)
     matcher.py   Matcher: evaluate() one verdict per watchlist, match() the matches only
 """
 

@@ -3,7 +3,7 @@
 Every watchlist tree is compiled into a small bound tree: the highest score the watchlist could reach
 if every condition whose words were found held. A watchlist whose bound is below its min_score is
 not evaluated at all, which is most of them for most articles: that keeps 1,000 watchlists cheap.
-Regular expressions, similarity and `not` have no words to look for: they are assumed to hold.
+Regular expressions, similarity, dates and `not` have no words to look for: they are assumed to hold.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from monitor.matching.nodes import (
     AllNode,
     AnyNode,
     ClassNode,
+    DatedNode,
     FirstNode,
     NearNode,
     Node,
@@ -32,7 +33,7 @@ def compile_bound(node: Node, source_of: Callable[[Node], int]) -> Bound:
     w = node.meta.weight
     if isinstance(node, TermsNode | ClassNode):
         return (LEAF, w, source_of(node))
-    if isinstance(node, RegexNode | SimilarNode | NotNode):
+    if isinstance(node, RegexNode | SimilarNode | DatedNode | NotNode):
         return (FREE, w, None)
     if isinstance(node, AllNode | NearNode):
         return (ALL, w, tuple(compile_bound(c, source_of) for c in node.children))

@@ -10,12 +10,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from monitor.matching.dates import article_years
 from monitor.matching.entities import EntityClass
 from monitor.matching.index import RawHit
 from monitor.matching.nodes import (
     AllNode,
     AnyNode,
     ClassNode,
+    DatedNode,
     FirstNode,
     NearNode,
     Node,
@@ -72,6 +74,14 @@ class ArticleState:
         self.memo: dict[int, Outcome] = {}
         """Outcomes by node identity: a watchlist's `parts` and its score read the same evaluation."""
         self._field_ranges: dict[int, tuple[int, int]] | None = None
+        self._dated: tuple[frozenset[int], str] | None = None
+
+    @property
+    def dated(self) -> tuple[frozenset[int], str]:
+        """The years the article is dated to, and from where (dates.py); read once."""
+        if self._dated is None:
+            self._dated = article_years(self.doc.day, self.doc.texts[Field.TITLE], self.doc.texts[Field.TEXT])
+        return self._dated
 
     def in_scope(self, i: int, scope: int) -> bool:
         return bool(scope & _FIELD_BITS[self.doc.field[i]]) or bool(scope & Scope.LEAD and i < self.doc.lead_end)
@@ -173,10 +183,12 @@ def _evaluate(node: Node, state: ArticleState, model: SeedModel | None) -> Outco
         hits = state.regex_hits(node)
         return Outcome(1.0, hits, list(hits[0].evidence)) if hits else NOTHING
     if isinstance(node, SimilarNode):
-        score = state.vectors.cosine(model) if model is not None else 0.0
-        held = score >= node.threshold
-        sign = "≥" if held else "<"
-        return Outcome(1.0 if held else 0.0, notes=[f"similar to seeds: {score:.2f} {sign} {node.threshold:g}"])
+        return _similar(node, state, model)
+    if isinstance(node, DatedNode):
+        years, source = state.dated
+        if years & node.years:
+            return Outcome(1.0, notes=[f"dated {', '.join(map(str, sorted(years & node.years)))} ({source})"])
+        return NOTHING
     if isinstance(node, NotNode):
         inner = evaluate(node.child, state, model)
         return Outcome(1.0) if weighted(node.child, inner) <= 0 else NOTHING
@@ -189,6 +201,19 @@ def _evaluate(node: Node, state: ArticleState, model: SeedModel | None) -> Outco
     if isinstance(node, NearNode):
         return _near(node, state, model)
     return _first(node, state, model)
+
+
+def _similar(node: SimilarNode, state: ArticleState, model: SeedModel | None) -> Outcome:
+    score = state.vectors.cosine(model, node.measure) if model is not None else 0.0
+    held = score >= node.threshold
+    what = "similar to seeds" if node.measure == "words" else f"{node.measure} like the seeds'"
+    if node.graded:
+        shared = state.vectors.shared(model, node.measure) if held and model is not None else []
+        which = f" ({', '.join(shared)})" if shared else ""
+        note = f"{what}: {score:.2f}{which}" if held else f"{what}: {score:.2f} < {node.threshold:g}"
+        return Outcome(score if held else 0.0, notes=[note])
+    sign = "≥" if held else "<"
+    return Outcome(1.0 if held else 0.0, notes=[f"{what}: {score:.2f} {sign} {node.threshold:g}"])
 
 
 def weighted(node: Node, outcome: Outcome) -> float:
@@ -331,8 +356,11 @@ def _auto(node: Node) -> str:
         return f"{node.cls.kind}: {node.cls.name}"
     if isinstance(node, RegexNode):
         return f"regex /{node.pattern}/"
+    if isinstance(node, DatedNode):
+        return "dated " + " or ".join(map(str, sorted(node.years)))
     if isinstance(node, SimilarNode):
-        return f"similar to seeds ≥ {node.threshold:g}"
+        what = "similar to seeds" if node.measure == "words" else f"{node.measure} like the seeds'"
+        return f"{what} ≥ {node.threshold:g}" + (" (graded)" if node.graded else "")
     if isinstance(node, NotNode):
         return f"not {describe(node.child)}"
     if isinstance(node, NearNode):

@@ -12,7 +12,9 @@ hold (token spans), which is what `near` and `first` combine.
     near     1 when one hit of every child lies in one sentence (and within N words), in the listed
              order if `ordered`; positional
     first    1 when the first child is named before any of the others; positional
-    similar  1 when the article's TF-IDF cosine to the seed articles reaches the threshold
+    similar  1 when the article's TF-IDF cosine to the seed articles reaches the threshold (by words,
+             phrases or names); when graded, the cosine itself
+    dated    1 when the article is dated in one of the years (its published date, else a dateline)
 """
 
 from __future__ import annotations
@@ -77,6 +79,17 @@ class RegexNode:
 class SimilarNode:
     threshold: float
     meta: Meta = field(default_factory=Meta)
+    measure: str = "words"
+    """What is compared (similarity.py): "words", "phrases" or "names"."""
+    graded: bool = False
+    """The value is the similarity itself (from the threshold up), not 1: evidence that adds up in a sum."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatedNode:
+    years: frozenset[int]
+    """The article is dated in one of these years (dates.py: published date, else a dateline)."""
+    meta: Meta = field(default_factory=Meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +136,8 @@ class FirstNode:
     meta: Meta = field(default_factory=Meta)
 
 
-Node = TermsNode | ClassNode | RegexNode | SimilarNode | AllNode | AnyNode | SumNode | NotNode | NearNode | FirstNode
+Node = (TermsNode | ClassNode | RegexNode | SimilarNode | DatedNode | AllNode | AnyNode | SumNode | NotNode | NearNode
+        | FirstNode)
 LEAVES = (TermsNode, ClassNode, RegexNode)
 POSITIONAL = (TermsNode, ClassNode, RegexNode, NearNode, FirstNode, AnyNode)
 

@@ -20,6 +20,7 @@ from monitor.matching.nodes import (
     AllNode,
     AnyNode,
     ClassNode,
+    DatedNode,
     FirstNode,
     Meta,
     NearNode,
@@ -31,15 +32,18 @@ from monitor.matching.nodes import (
     SumNode,
     TermsNode,
 )
+from monitor.matching.similarity import MEASURES
 from monitor.matching.terms import Term, TermError, parse_term
 from monitor.types import Problem
 from monitor.yamlfile import Loc
 
 CLASS_KEYS = ("entity", "person", "place", "action", "org", "class")
 GROUP_KEYS = ("all", "any", "sum", "not", "near", "first")
-LEAF_KEYS = ("term", "terms", "regex", "similar_to_seeds", "use", *CLASS_KEYS)
+LEAF_KEYS = ("term", "terms", "regex", "similar_to_seeds", "dated", "use", *CLASS_KEYS)
 OPERATORS = (*GROUP_KEYS, *LEAF_KEYS)
 MODIFIERS = ("in", "weight", "label", "within", "ordered")
+SIMILAR_KEYS = ("threshold", "weight", "by", "graded")
+MIN_YEAR, MAX_YEAR = 1800, 2200
 MAX_REGEX = 2000
 REGEX_MEMORY = 8 << 20
 
@@ -136,6 +140,8 @@ def parse_condition(data: Any, loc: Loc, ctx: Context, *, scope: int = Scope.DEF
         return _use(data, value, at, ctx, meta)
     if op == "similar_to_seeds":
         return _similar(value, at, ctx, meta)
+    if op == "dated":
+        return _dated(value, at, ctx, meta)
     return _class_ref(op, value, at, ctx, meta)
 
 
@@ -324,12 +330,16 @@ def compile_regex(pattern: str) -> Any:
 
 def _similar(value: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:
     threshold: Any = 0.3
+    measure: Any = "words"
+    graded: Any = False
     if isinstance(value, Mapping):
         for key in value:
-            if key not in ("threshold", "weight"):
-                ctx.fail((*loc, str(key)), "unknown key: similar_to_seeds takes threshold and weight")
+            if key not in SIMILAR_KEYS:
+                ctx.fail((*loc, str(key)), f"unknown key: similar_to_seeds takes {', '.join(SIMILAR_KEYS)}")
                 return None
         threshold = value.get("threshold", 0.3)
+        measure = value.get("by", "words")
+        graded = value.get("graded", False)
         if "weight" in value:
             weight = value["weight"]
             if isinstance(weight, bool) or not isinstance(weight, int | float):
@@ -341,10 +351,33 @@ def _similar(value: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
         ctx.fail(loc, "the threshold is a number above 0 and at most 1 (cosine similarity), e.g. 0.3")
         return None
+    if measure not in MEASURES:
+        ctx.fail((*loc, "by"), f"compare by one of: {', '.join(MEASURES)}")
+        return None
+    if not isinstance(graded, bool):
+        ctx.fail((*loc, "graded"), "true (the similarity itself counts) or false (1 from the threshold up)")
+        return None
     if not ctx.has_seeds:
         ctx.fail(loc, "similar_to_seeds needs seed articles: add `seeds: [file, ...]` to the watchlist")
         return None
-    return SimilarNode(float(threshold), meta)
+    return SimilarNode(float(threshold), meta, str(measure), graded)
+
+
+def _dated(value: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:
+    items = value if isinstance(value, list) else [value]
+    years: list[int] = []
+    for item in items:
+        year = item if isinstance(item, int) and not isinstance(item, bool) else None
+        if isinstance(item, str) and item.strip().isdigit():
+            year = int(item)
+        if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+            ctx.fail(loc, f"a year ({MIN_YEAR} to {MAX_YEAR}) or a list of years, e.g. [2023, 2024]")
+            return None
+        years.append(year)
+    if not years:
+        ctx.fail(loc, "an empty list: give at least one year")
+        return None
+    return DatedNode(frozenset(years), meta)
 
 
 def _class_ref(key: str, value: Any, loc: Loc, ctx: Context, meta: Meta) -> Node | None:

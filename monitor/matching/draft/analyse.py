@@ -21,6 +21,7 @@ from monitor.matching.draft.names import Name, find_names
 from monitor.matching.draft.read import Seed
 from monitor.matching.entities import EntityClass, builtin_classes
 from monitor.matching.index import Index
+from monitor.matching.similarity import zipf
 from monitor.matching.text import Analysed, analyse
 
 _LANGS = frozenset(wordfreq.available_languages())
@@ -124,7 +125,7 @@ def find_classes(docs: Sequence[Analysed]) -> dict[str, ClassHit]:
 
 
 def idf(word: str, lang: str) -> float:
-    return max(0.0, 8.0 - float(wordfreq.zipf_frequency(word, lang)))
+    return max(0.0, 8.0 - zipf(word, lang))
 
 
 def _keywords(docs: Sequence[Analysed], names: Sequence[Name], lang: str) -> tuple[Keyword, ...]:
@@ -136,7 +137,7 @@ def _keywords(docs: Sequence[Analysed], names: Sequence[Name], lang: str) -> tup
         counts.update(t for t in doc.tokens if _content(t) and t not in in_names)
         lead.update(doc.tokens[:doc.lead_end])
     out = [Keyword(w, (1.0 + math.log(n)) * idf(w, lang), w in lead) for w, n in counts.items()
-           if float(wordfreq.zipf_frequency(w, lang)) <= KEYWORD_MAX_ZIPF]
+           if zipf(w, lang) <= KEYWORD_MAX_ZIPF]
     return tuple(sorted(out, key=lambda k: (-k.weight, k.word)))
 
 

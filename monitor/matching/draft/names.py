@@ -21,8 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import wordfreq
-
+from monitor.matching.similarity import zipf as similarity_zipf
 from monitor.matching.text import fold, sentences
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -92,7 +91,9 @@ class _Mention:
 
 
 def zipf(word: str, lang: str) -> float:
-    return float(wordfreq.zipf_frequency(word, lang))
+    """wordfreq's Zipf frequency, looked up without its tokeniser (which needs jieba or MeCab for
+    Chinese, Japanese and Korean): the words here are single tokens already."""
+    return similarity_zipf(word, lang)
 
 
 def find_names(title: str, text: str, lang: str) -> list[Name]:

@@ -8,6 +8,7 @@ way the daemon reads articles. A seed that is only a headline still counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from monitor.errors import ConfigError
@@ -25,6 +26,8 @@ class Seed:
     title: str
     text: str
     lang: str | None
+    published: datetime | None = None
+    """The page's own date (an HTML seed's metadata); None for plain text."""
 
     @property
     def full_text(self) -> str:
@@ -69,7 +72,7 @@ def read_seed(path: Path) -> Seed:
     text = page.text.strip()
     if sum(ch.isalpha() for ch in f"{title} {text}") < MIN_LETTERS:
         raise _refuse(path, "the seed has no text: give an article (a headline and its text)")
-    return Seed(path, title, text, primary_lang(page.lang))
+    return Seed(path, title, text, primary_lang(page.lang), page.published)
 
 
 def _looks_binary(sample: bytes) -> bool:
