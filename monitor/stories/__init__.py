@@ -15,6 +15,7 @@ from monitor.stories.group import (
     article_key,
     assign_articles,
     group_articles,
+    pair_similarity,
 )
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "extract",
     "group_articles",
     "jaccard",
+    "pair_similarity",
     "sketch",
 ]

@@ -12,6 +12,13 @@ enough that its capital is not just the sentence's), and pairs of such words sid
 links reports across languages: "Moskau" and "Moscow" stay apart, but "Putin", "Orban" and
 "Szijjártó" are the same string in every Latin-script language.
 
+Two reports of the same *kind* of event (two earthquakes, two arrests of players of one team) share
+the event's words and often its main name, and differ in the particulars. So the features also keep
+what tells such "sister" stories apart (see monitor.stories.group for how it is weighed): every name
+the article mentions (to see that a name central to one report is absent from the other), the
+numbers with the word beside them ("magnitude 5.6" against "magnitude 6.1", "aged 33" against "aged
+36"), and the years it mentions.
+
 The features are plain data and serialise to JSON, so the daemon computes them once per article,
 stores them next to the article, and rebuilds its in-memory story index from the store.
 """
@@ -31,8 +38,11 @@ from monitor.matching.text import fold
 from monitor.stories.fingerprint import Sketch, sketch
 from monitor.types import Article
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 """Bumped whenever the weighting changes, so stored features of another version are recomputed."""
+_PARTICULARS_SINCE = 2
+"""Version 1 had the same terms without the particulars: it is still read, as features with none, so
+that the stories open when the monitor is upgraded stay whole (their reports are not re-alerted)."""
 
 MAX_TERMS = 80
 """Terms kept per article: the tail of a long article adds noise and cost, not evidence."""
@@ -60,6 +70,32 @@ START_NAME_ZIPF = 3.5
 """A capitalised word at a sentence start counts as a name only when rarer than this."""
 MID_NAME_ZIPF = 5.6
 """A capitalised word inside a sentence counts as a name unless very common ("People", "The")."""
+MENTION_ZIPF = 5.5
+"""Capitalised words rarer than this are kept as mentions: frequent ones ("He", "New") prove nothing."""
+FIGURE_CONTEXT_ZIPF = 6.4
+"""A number's neighbour names what it counts unless it is a function word ("of", "the", "und")."""
+YEARS = range(1900, 2100)
+WEEKDAY = "@weekday"
+"""The context of the weekday "figure": "@weekday<4" is a Friday ("@" is never part of a word)."""
+_WEEKDAY_NAMES = (
+    "monday tuesday wednesday thursday friday saturday sunday",
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+    "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "lunes martes miercoles jueves viernes sabado domingo",
+    "lunedi martedi mercoledi giovedi venerdi sabato domenica",
+    "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+    "mandag tirsdag onsdag torsdag fredag lordag sondag",
+    "mandag tisdag onsdag torsdag fredag lordag sondag",
+    "poniedzialek wtorek srode czwartek piatek sobote niedziele",
+    "poniedzialek wtorek sroda czwartek piatek sobota niedziela",
+    "hetfon kedden szerdan csutortokon penteken szombaton vasarnap",
+    "hetfo kedd szerda csutortok pentek szombat vasarnap",
+    "pondeli utery stredu ctvrtek patek sobotu nedeli",
+    "понедельник вторник среду четверг пятницу субботу воскресенье",
+    "понедельник вторник среда четверг пятница суббота воскресенье",
+)
+WEEKDAYS = {name: day for names in _WEEKDAY_NAMES for day, name in enumerate(names.split())}
+"""Folded weekday names (and the forms "on Friday" takes in inflecting languages) → 0 for Monday."""
 
 # Numbers keep their separators so that "35,000" is one token (and "6.1" one), not "35" and "000".
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
@@ -83,6 +119,16 @@ class ArticleFeatures:
     """The terms that were written as names."""
     sketch: Sketch
     """MinHash of the body's word shingles, for syndicated copies."""
+    mentions: frozenset[str] = frozenset()
+    """Every folded word written with a capital anywhere in the article (common ones left out)."""
+    figures: frozenset[str] = frozenset()
+    """Numbers with a neighbouring word: "magnitude>56" (word after), "aged<33" (word before); and the
+    weekdays named, as "@weekday<4": reports of one event name the day it happened on."""
+    years: frozenset[int] = frozenset()
+    """The years the article mentions."""
+    lang: str = "en"
+    """The word list it was weighed by (`wordlist_lang`): names are only missed in the same language.
+    Empty for features stored before the particulars were: no name is missed in them."""
 
     def vector(self) -> dict[str, float]:
         return dict(self.terms)
@@ -94,21 +140,32 @@ class ArticleFeatures:
             "names": sorted(self.names),
             "sketch": list(self.sketch.hashes),
             "shingles": self.sketch.shingles,
+            "mentions": sorted(self.mentions),
+            "figures": sorted(self.figures),
+            "years": sorted(self.years),
+            "lang": self.lang,
         }
 
     @classmethod
     def from_json(cls, data: Any) -> ArticleFeatures:
         """Raises ValueError when `data` is not features of this version (recompute them then)."""
-        if not isinstance(data, dict) or data.get("v") != FEATURES_VERSION:
+        version = data.get("v") if isinstance(data, dict) else None
+        if version not in (FEATURES_VERSION, _PARTICULARS_SINCE - 1):
             raise ValueError(f"not story features of version {FEATURES_VERSION}")
         try:
             terms = tuple((str(t), float(w)) for t, w in data["terms"])
             names = frozenset(str(n) for n in data["names"])
             hashes = tuple(int(h) for h in data["sketch"])
             shingles = int(data["shingles"])
+            if version < _PARTICULARS_SINCE:
+                return cls(terms, names, Sketch(hashes, shingles), lang="")
+            mentions = frozenset(str(m) for m in data["mentions"])
+            figures = frozenset(str(f) for f in data["figures"])
+            years = frozenset(int(y) for y in data["years"])
+            lang = str(data["lang"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed story features: {exc}") from exc
-        return cls(terms, names, Sketch(hashes, shingles))
+        return cls(terms, names, Sketch(hashes, shingles), mentions, figures, years, lang)
 
 
 def wordlist_lang(lang: str | None) -> str:
@@ -155,14 +212,26 @@ def _is_title_case(title: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
+@dataclass(slots=True)
+class _Particulars:
+    """What an article says in particular, gathered while its fields are scanned."""
+
+    mentions: set[str]
+    figures: set[str]
+    years: set[int]
+
+
 def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
-          counts: dict[str, float], named: dict[str, int], words: list[str], surface: dict[str, str]) -> None:
+          counts: dict[str, float], named: dict[str, int], words: list[str], surface: dict[str, str],
+          particulars: _Particulars) -> None:
     """Add the terms of one field to `counts`, the name occurrences to `named`, folded words to `words`.
 
     `surface` keeps the first lower-case spelling of each folded term, to look its frequency up by:
     wordfreq knows "orbán" in Hungarian, not "orban".
     """
     previous_name: str | None = None
+    previous: str | None = None
+    """The word or number just before, when nothing but a space or a hyphen separates them."""
     position = 0
     end = 0
     at_start = True
@@ -171,9 +240,13 @@ def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
         end = m.end()
         if _SENTENCE_BREAK.search(gap):
             at_start = True
+        if gap.strip() not in ("", "-"):
+            previous = None
         raw = m.group(0)
         term = _fold(raw) if raw[0].isalpha() else raw.translate(_SEPARATORS)
         words.append(term)
+        _note_particulars(raw, term, previous, lang, particulars)
+        previous = term
         weight = boost * (LEAD_WEIGHT if position < lead_words else 1.0)
         position += 1
         lower = raw.lower()
@@ -199,6 +272,36 @@ def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
             previous_name = None
 
 
+def _note_particulars(raw: str, term: str, previous: str | None, lang: str, particulars: _Particulars) -> None:
+    """Record a capitalised word as a mention, a year as a year, a number with the word beside it, and
+    a weekday as a figure of its own."""
+    if not raw[0].isalpha():
+        year = _year(term)
+        if year is not None:
+            particulars.years.add(year)
+        elif previous is not None and previous[0].isalpha() and _is_context(previous, lang):
+            particulars.figures.add(f"{previous}<{term}")
+        return
+    weekday = WEEKDAYS.get(term)
+    if weekday is not None:
+        particulars.figures.add(f"{WEEKDAY}<{weekday}")
+    elif raw[0].isupper() and _zipf(raw.lower(), lang) < MENTION_ZIPF:
+        particulars.mentions.add(term)
+    if previous is not None and not previous[0].isalpha() and _year(previous) is None and _is_context(term, lang):
+        particulars.figures.add(f"{term}>{previous}")
+
+
+def _year(term: str) -> int | None:
+    """The year a token writes, if it is one (decimal digits only: "²" is a digit but no number)."""
+    if len(term) == 4 and term.isdecimal() and int(term) in YEARS:
+        return int(term)
+    return None
+
+
+def _is_context(word: str, lang: str) -> bool:
+    return len(word) > 1 and _zipf(word, lang) < FIGURE_CONTEXT_ZIPF
+
+
 def _term_rarity(term: str, lang: str, surface: dict[str, str], is_name: bool) -> float:
     if " " in term:
         first, second = term.split(" ", 1)
@@ -218,10 +321,11 @@ def extract(article: Article) -> ArticleFeatures:
     surface: dict[str, str] = {}
     title_words: list[str] = []
     body_words: list[str] = []
+    particulars = _Particulars(set(), set(), set())
     title = article.title or ""
-    _scan(title, lang, TITLE_WEIGHT, 0, _is_title_case(title), counts, named, title_words, surface)
+    _scan(title, lang, TITLE_WEIGHT, 0, _is_title_case(title), counts, named, title_words, surface, particulars)
     _scan(article.text or article.summary or "", lang, 1.0, LEAD_WORDS, False, counts, named, body_words,
-          surface)
+          surface, particulars)
     weights: list[tuple[str, float]] = []
     for term, count in counts.items():
         w = math.log1p(count) * _term_rarity(term, lang, surface, bool(named.get(term)))
@@ -235,4 +339,5 @@ def extract(article: Article) -> ArticleFeatures:
     terms = tuple((t, round(w / norm, 5)) for t, w in weights)
     kept = {t for t, _ in terms}
     names = frozenset(t for t in named if t in kept)
-    return ArticleFeatures(terms, names, sketch(body_words or title_words))
+    return ArticleFeatures(terms, names, sketch(body_words or title_words), frozenset(particulars.mentions),
+                           frozenset(particulars.figures), frozenset(particulars.years), lang)
