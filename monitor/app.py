@@ -99,11 +99,15 @@ def user_agent(settings: Settings) -> str:
 
 @asynccontextmanager
 async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extract_workers: int | None = None,
-                        store: Store | None = None) -> AsyncIterator[Pipeline]:
-    """A ready Pipeline: the store synced with the configured feeds, channels open; closed on exit."""
+                        store: Store | None = None, sync_feeds: bool = True) -> AsyncIterator[Pipeline]:
+    """A ready Pipeline: the store synced with the configured feeds, channels open; closed on exit.
+
+    `sync_feeds=False` leaves the feeds table alone: distributed workers, which the one scheduler
+    (`monitor run`) feeds with jobs, must not race it inserting the same new feeds."""
     settings = loaded.settings
     store = store or open_store(settings.database_url)
-    store.sync_feeds(settings.feed_specs(), default_interval=settings.first_interval, now=utcnow())
+    if sync_feeds:
+        store.sync_feeds(settings.feed_specs(), default_interval=settings.first_interval, now=utcnow())
     channels = {name: build_channel(name, cfg, console_stream=console or sys.stdout)
                 for name, cfg in settings.active_channels.items()}
     owner = lease_owner()
@@ -113,6 +117,7 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
                     policies=hold_policies(settings), watchlist_policies=watchlist_policies(loaded.watchlists))
     extractor = Extractor(extract_workers)
     fetcher = Fetcher(settings.fetch, user_agent=user_agent(settings))
+    pipeline: Pipeline | None = None
     try:
         pipeline = Pipeline(settings=settings, store=store, fetcher=fetcher, extractor=extractor,
                             matcher=Matcher(loaded.watchlists), watchlists=loaded.watchlists, outbox=outbox,
@@ -120,7 +125,7 @@ async def open_pipeline(loaded: Loaded, *, console: TextIO | None = None, extrac
         pipeline.restore_stories()
         yield pipeline
     finally:
-        await fetcher.aclose()
+        await (pipeline.fetcher if pipeline is not None else fetcher).aclose()  # a live reload may have replaced it
         await outbox.aclose()
         extractor.close()
         store.close()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.notify.settings import CHANNEL_SETTINGS, ChannelSettings, ConsoleSettings
+from monitor.story_updates import UpdatePolicy
 from monitor.types import FeedSource, Problem
 from monitor.yamlfile import YamlDocument, read_yaml, validation_problems
 
@@ -113,6 +114,33 @@ class WorkersSettings(_Strict):
     mode: Literal["local", "distributed"] = "local"
     concurrency: int = Field(4, ge=1, le=256, description="jobs one `monitor worker` runs at once")
     queue: str = Field("monitor", min_length=1, description="the Procrastinate queue name prefix")
+    stalled_after: timedelta = timedelta(seconds=60)
+    """A worker without a heartbeat for this long is taken for dead: the scheduler fails its jobs and
+    their feeds are polled again. Workers beat four times per period."""
+
+    _stalled = field_validator("stalled_after", mode="before")(classmethod(lambda cls, v: _duration(v)))
+
+    @field_validator("stalled_after")
+    @classmethod
+    def _stalled_floor(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=4):
+            raise ValueError("stalled_after must be at least 4s (workers beat every quarter of it)")
+        return value
+
+
+class StoryUpdateSettings(_Strict):
+    """When a story that alerted earns one more message, threaded under its alert (monitor.story_updates)."""
+
+    outlets: int = Field(3, ge=1, description="new outlets since the alert that make an update")
+    min_gap: timedelta = timedelta(hours=1)
+    """No update sooner than this after the alert."""
+    max: int = Field(1, ge=1, description="updates per story and watchlist (`story_updates: false` for none)")
+
+    _gap = field_validator("min_gap", mode="before")(classmethod(lambda cls, v: _duration(v)))
+
+    @property
+    def policy(self) -> UpdatePolicy:
+        return UpdatePolicy(outlets=self.outlets, min_gap=self.min_gap, most=self.max)
 
 
 class Settings(_Strict):
@@ -133,6 +161,8 @@ class Settings(_Strict):
     backfill: timedelta = timedelta(hours=24)
     story_window: timedelta = timedelta(hours=48)
     """Articles about the same story within this window alert once."""
+    story_updates: StoryUpdateSettings | None = Field(default_factory=StoryUpdateSettings)
+    """None (`story_updates: false`): a story never sends an update after its alert."""
     min_interval: timedelta = timedelta(minutes=5)
     max_interval: timedelta = timedelta(hours=24)
     log_level: str = "INFO"
@@ -168,6 +198,18 @@ class Settings(_Strict):
         except ArgumentError as exc:
             raise ValueError(f"not a SQLAlchemy database URL: {value!r}") from exc
         return value
+
+    @field_validator("story_updates", mode="before")
+    @classmethod
+    def _updates_switch(cls, value: object) -> object:
+        # `story_updates: false` turns updates off; `true` or an empty key means the defaults.
+        if value is False:
+            return None
+        return {} if value is None or value is True else value
+
+    @property
+    def update_policy(self) -> UpdatePolicy | None:
+        return self.story_updates.policy if self.story_updates is not None else None
 
     @field_validator("server", mode="before")
     @classmethod

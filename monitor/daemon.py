@@ -11,11 +11,14 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.admin import CHECK_EVERY, HealthReport, check_feed_health
 from monitor.pipeline import Pipeline
+from monitor.reload import Reloader
+from monitor.server import open_endpoint
 from monitor.store.timeutil import utcnow
 
 log = logging.getLogger("monitor.daemon")
@@ -26,13 +29,23 @@ DELIVERY_TICK = 5.0
 
 class Daemon:
     def __init__(self, pipeline: Pipeline, *, poll_tick: float = POLL_TICK, delivery_tick: float | None = None,
-                 grace: float = 20.0) -> None:
+                 grace: float = 20.0, reload_from: Path | None = None,
+                 poll: Callable[[], Awaitable[object]] | None = None,
+                 deliver: Callable[[], Awaitable[object]] | None = None) -> None:
         self.pipeline = pipeline
+        # What the ticks run: polling and sending here, or (distributed) deferring jobs to workers.
+        # Looked up at each tick by default: a live reload may give the pipeline a new outbox.
+        self.poll = poll or (lambda: self.pipeline.poll_due())
+        self.deliver = deliver or (lambda: self.pipeline.outbox.deliver_due())
+        self.reload_from = reload_from
+        """monitor.yaml, watched with its watchlists for live reload; None: no reload."""
         self.poll_tick = poll_tick
         self.delivery_tick = delivery_tick or pipeline.settings.delivery.every.total_seconds() or DELIVERY_TICK
         self.grace = grace
         self._stop = asyncio.Event()
         self._busy: set[asyncio.Task[None]] = set()
+        self.scheduler: AsyncIOScheduler | None = None
+        """Set once started; /healthz reads its state (monitor.server)."""
 
     def stop(self) -> None:
         self._stop.set()
@@ -61,14 +74,20 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop)
         scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-        scheduler.add_job(self._job("poll", self.pipeline.poll_due), "interval", seconds=self.poll_tick,
+        scheduler.add_job(self._job("poll", self.poll), "interval", seconds=self.poll_tick,
                           id="poll", next_run_time=_now(), **common)
-        scheduler.add_job(self._job("deliver", self.pipeline.outbox.deliver_due), "interval",
+        scheduler.add_job(self._job("deliver", self.deliver), "interval",
                           seconds=self.delivery_tick, id="deliver", next_run_time=_now(), **common)
-        if self.pipeline.settings.admin is not None:
-            scheduler.add_job(self._job("feed_health", lambda: check_health(self.pipeline)), "interval",
-                              seconds=CHECK_EVERY.total_seconds(), id="feed_health", next_run_time=_now(), **common)
+        # Always scheduled: a live reload may add `admin:` (check_health does nothing without it).
+        scheduler.add_job(self._job("feed_health", lambda: check_health(self.pipeline)), "interval",
+                          seconds=CHECK_EVERY.total_seconds(), id="feed_health", next_run_time=_now(), **common)
+        endpoint = await open_endpoint(self)  # before any work: a port in use stops the start-up here
         scheduler.start()
+        self.scheduler = scheduler
+        reloader = Reloader(self.reload_from, self.pipeline, in_flight=lambda: set(self._busy)) \
+            if self.reload_from is not None else None
+        if reloader is not None:
+            reloader.start()
         log.info("daemon_started", extra={"feeds": len(self.pipeline.settings.feeds),
                                           "watchlists": len(self.pipeline.watchlists),
                                           "channels": ",".join(self.pipeline.settings.active_channels)})
@@ -83,7 +102,11 @@ class Daemon:
                     task.cancel()
                 if pending:
                     await asyncio.wait(pending, timeout=5)
+            if reloader is not None:
+                await reloader.stop()
             scheduler.shutdown(wait=False)
+            if endpoint is not None:  # last: /healthz answers 503 while the work in hand finishes
+                await endpoint.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("daemon_stopped")

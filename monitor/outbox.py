@@ -12,6 +12,11 @@ Before sending, the outbox applies what the user asked for:
 - a channel (or watchlist) with `digest:` holds each new row until the next digest slot;
 - a channel (or watchlist) with `quiet_hours:` holds rows until the quiet period ends;
 - rows that were held go out together, as one message per channel (a Digest), when they are due.
+
+A story update (monitor.story_updates) never goes out before its first alert: while that alert is
+pending, the update waits (without counting an attempt), unless both were held and go out in the
+same digest, the alert first. What a channel named a sent message (a Slack ts, an email's
+Message-ID) is kept on the row, for updates to thread under.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from monitor import metrics
 from monitor.digest import DIGEST, QUIET, make_digest
 from monitor.errors import DeliveryError, MonitorError, PermanentDeliveryError
 from monitor.notify.base import Channel, DigestChannel
@@ -104,7 +110,8 @@ class Outbox:
     async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
         """Send every due row; channels work in parallel, each channel's rows in order."""
         now = now or utcnow()
-        open_channels = {name for name in self.channels if self.paused_until.get(name, now) <= now}
+        channels = self.channels  # this tick sends on the channels it claimed for, even if a reload swaps them
+        open_channels = {name for name in channels if self.paused_until.get(name, now) <= now}
         if not open_channels:
             return DeliveryReport()
         muted = self.store.apply_mutes(now=now)
@@ -119,6 +126,7 @@ class Outbox:
             hold = policy.hold_until(now=now, already_held=delivery.id in holds) if policy else None
             if hold is not None:
                 self.store.hold(delivery.id, now=now, until=hold[0], reason=hold[1])
+                metrics.delivered(delivery.channel, "held")
                 log.info("delivery_held", extra={"channel": delivery.channel, "delivery_id": delivery.id,
                                                  "reason": hold[1], "until": hold[0].isoformat()})
             elif delivery.id in holds:
@@ -126,23 +134,33 @@ class Outbox:
             else:
                 by_channel.setdefault(delivery.channel, []).append(delivery)
         reports = await asyncio.gather(
-            *(self._send_all(name, rows) for name, rows in by_channel.items()),
-            *(self._send_batch(name, rows, {holds[r.id] for r in rows}) for name, rows in batches.items()))
+            *(self._send_all(name, rows, channels[name]) for name, rows in by_channel.items()),
+            *(self._send_batch(name, rows, {holds[r.id] for r in rows}, channels[name])
+              for name, rows in batches.items()))
         return DeliveryReport(sum(r.sent for r in reports), sum(r.retrying for r in reports),
                               sum(r.dead for r in reports))
 
-    async def _send_batch(self, name: str, rows: list[PendingDelivery], reasons: set[str]) -> DeliveryReport:
+    async def _send_batch(self, name: str, rows: list[PendingDelivery], reasons: set[str],
+                          channel: Channel) -> DeliveryReport:
         """Held rows go out as one message; a channel that cannot send digests gets them one by one.
 
         A quiet-hours hold of a single alert is sent as that alert: a "digest" of one says less.
         """
-        channel = self.channels[name]
+        ids = {r.id for r in rows}
+        waiting = [r for r in rows if r.waits_for is not None and r.waits_for not in ids]
+        for row in waiting:
+            self._wait_for_first(name, row)
+        rows = [r for r in rows if r not in waiting]
+        if not rows:
+            return DeliveryReport()
         if not isinstance(channel, DigestChannel) or (len(rows) == 1 and DIGEST not in reasons):
-            return await self._send_all(name, rows)
+            return await self._send_all(name, rows, channel, in_batch=True)
         digest = make_digest([r.alert for r in rows], reasons, [r.id for r in rows], name)
         try:
-            await channel.send_digest(digest)
+            with metrics.DELIVERY_SECONDS.labels(channel=name).time():
+                receipt = await channel.send_digest(digest)
         except PermanentDeliveryError as exc:
+            metrics.delivered(name, "dead", len(rows))
             for row in rows:
                 self.store.mark_dead(row.id, now=utcnow(), error=exc.reason)
             log.error("digest_dead", extra={"channel": name, "deliveries": len(rows), "error": exc.reason})
@@ -156,6 +174,7 @@ class Outbox:
             if isinstance(exc, DeliveryError):
                 reason = exc.reason
             retry_at = now + self._delay(max(r.attempts for r in rows), retry_after)
+            metrics.delivered(name, "retry", len(rows))
             for row in rows:
                 self.store.mark_retry(row.id, now=now, error=reason, retry_at=retry_at)
             if retry_after is not None:
@@ -164,24 +183,38 @@ class Outbox:
                                                "retry_at": retry_at.isoformat()})
             return DeliveryReport(retrying=len(rows))
         now = utcnow()
+        metrics.delivered(name, "sent", len(rows))
         for row in rows:
-            self.store.mark_sent(row.id, now=now)
+            self.store.mark_sent(row.id, now=now, receipt=receipt)
         log.info("digest_sent", extra={"channel": name, "deliveries": len(rows), "title": digest.title})
         return DeliveryReport(sent=len(rows))
 
-    async def _send_all(self, name: str, rows: list[PendingDelivery]) -> DeliveryReport:
-        channel = self.channels[name]
+    async def _send_all(self, name: str, rows: list[PendingDelivery], channel: Channel, *,
+                        in_batch: bool = False) -> DeliveryReport:
+        """Send rows one by one, in order. Held rows (`in_batch`) sent singly may follow their first
+        alert in the same list; any other update whose first alert is pending waits for it."""
         sent = retrying = dead = 0
+        done: dict[int, str | None] = {}
         for i, row in enumerate(rows):
+            if row.waits_for is not None:
+                if not (in_batch and row.waits_for in done):
+                    self._wait_for_first(name, row)
+                    continue
+                if row.alert.update is not None:  # its first alert went out just before: thread under it
+                    first = replace(row.alert.update, first_receipt=done[row.waits_for], first_sent_at=utcnow())
+                    row = replace(row, alert=replace(row.alert, update=first))
             try:
-                await channel.send(row.alert)
+                with metrics.DELIVERY_SECONDS.labels(channel=name).time():
+                    receipt = await channel.send(row.alert)
             except PermanentDeliveryError as exc:
+                metrics.delivered(name, "dead")
                 self.store.mark_dead(row.id, now=utcnow(), error=exc.reason)
                 log.error("delivery_dead", extra={"channel": name, "delivery_id": row.id, "error": exc.reason})
                 dead += 1
             except DeliveryError as exc:
                 now = utcnow()
                 retry_at = now + self._delay(row.attempts, exc.retry_after)
+                metrics.delivered(name, "retry")
                 self.store.mark_retry(row.id, now=now, error=exc.reason, retry_at=retry_at)
                 log.warning("delivery_retry", extra={"channel": name, "delivery_id": row.id, "error": exc.reason,
                                                      "retry_at": retry_at.isoformat()})
@@ -198,14 +231,29 @@ class Outbox:
                 log.exception("delivery_internal_error", extra={"channel": name, "delivery_id": row.id})
                 now = utcnow()
                 reason = str(exc) if isinstance(exc, MonitorError) else f"internal error: {exc.__class__.__name__}"
+                metrics.delivered(name, "retry")
                 self.store.mark_retry(row.id, now=now, error=reason, retry_at=now + self._delay(row.attempts))
                 retrying += 1
             else:
-                self.store.mark_sent(row.id, now=utcnow())
+                metrics.delivered(name, "sent")
+                self.store.mark_sent(row.id, now=utcnow(), receipt=receipt)
                 log.info("delivery_sent", extra={"channel": name, "delivery_id": row.id,
-                                                 "watchlist": row.alert.watchlist, "article_url": row.alert.article.url})
+                                                 "watchlist": row.alert.watchlist, "article_url": row.alert.article.url,
+                                                 **({"update_of": row.alert.update.first_key}
+                                                    if row.alert.update is not None else {})})
                 sent += 1
+                done[row.id] = receipt
         return DeliveryReport(sent, retrying, dead)
+
+    def _wait_for_first(self, name: str, row: PendingDelivery) -> None:
+        """An update must not arrive before the alert it updates: release it until that alert is due
+        (it is tried again then, after it), without counting an attempt."""
+        now = utcnow()
+        until = max(now, row.first_due or now)
+        self.store.mark_retry(row.id, now=now, error=f"waits for its first alert (delivery {row.waits_for})",
+                              retry_at=until, count_attempt=False)
+        log.info("delivery_waits", extra={"channel": name, "delivery_id": row.id, "first_delivery": row.waits_for,
+                                          "until": until.isoformat()})
 
     def _delay(self, attempts: int, retry_after: timedelta | None = None) -> timedelta:
         return retry_delay(attempts, retry_after, first=self.first_retry, most=self.max_retry)

@@ -14,10 +14,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor import metrics
 from monitor.config import Settings
 from monitor.errors import FetchError, MonitorError
 from monitor.extractor import Extractor
@@ -89,8 +91,13 @@ class Pipeline:
     stories: StoryIndex = field(default_factory=StoryIndex)
     owner: str = "local"
     timings: Timings = field(default_factory=Timings)
+    story_guard: Callable[[], AbstractAsyncContextManager[object]] = field(default=nullcontext, repr=False)
+    """Held around deciding an article's story and storing it. Local mode: nothing. Distributed
+    workers (monitor.distributed.stories) catch up with the other workers' articles and hold a
+    PostgreSQL advisory lock, so two reports of one story in two workers still alert once."""
     _paces: dict[int, int] = field(default_factory=dict, init=False, repr=False)
     _not_modified: list[PollOutcome] | None = field(default=None, init=False, repr=False)
+    _page_slots: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
     def restore_stories(self, now: datetime | None = None) -> int:
         """Rebuild the story index from the stored articles of the open window, after a restart."""
@@ -171,6 +178,7 @@ class Pipeline:
         reason = str(exc) if isinstance(exc, MonitorError) else f"internal error: {exc.__class__.__name__}: {exc}"
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         next_check = next_check_after_error(feed, self.settings, now=now, retry_after=retry_after)
+        metrics.POLLS.labels(outcome="error").inc()
         state = self.store.record_poll(feed.id, now=now, next_check=next_check, error=reason)
         log.warning("feed_error", extra={"feed_url": feed.url, "error": reason,
                                          "errors_in_a_row": state.error_count, "next_check": next_check.isoformat()})
@@ -190,6 +198,7 @@ class Pipeline:
                 self._not_modified.append(outcome)
             else:
                 self.store.record_polls([outcome])
+            metrics.POLLS.labels(outcome="not_modified").inc()
             log.info("feed_not_modified", extra={"feed_url": feed.url})
             return FeedResult(feed.url, not_modified=True)
         t0 = time.perf_counter()
@@ -210,6 +219,7 @@ class Pipeline:
         stored = [o for o in outcomes if o is not None]
         matches = sum(len(m) for m, _ in stored)
         alerts = sum(1 for _m, alerted in stored if alerted)
+        metrics.POLLS.labels(outcome="ok").inc()
         log.info("feed_polled", extra={"feed_url": feed.url, "entries": len(parsed.entries), "new": len(new),
                                        "matches": matches, "alerts": alerts})
         return FeedResult(feed.url, new_articles=len(stored), matches=matches, alerts=alerts)
@@ -242,19 +252,22 @@ class Pipeline:
         try:
             article = await self._build_article(entry, outlet)
             t0 = time.perf_counter()
-            matches = self.matcher.match(article)
+            matcher, routes = self.matcher, self.routes()  # read together: a live reload never splits them
+            matches = matcher.match(article)
             self.timings.add("match", time.perf_counter() - t0)
             alert = self._alertable(entry, article, first_poll, now)
             features = await self.extractor.story_features(article)
-            t0 = time.perf_counter()
-            story = self.stories.add(article, at=now, features=features)
-            self.timings.add("group", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            saved = self.store.save_article(
-                article, link=link, keys=entry_keys(feed.id, _canonical(entry.link), entry.guid),
-                feed_id=feed.id, now=now, matches=matches, alert=alert, channels=self.routes(),
-                story_id=story.story_id, features=json.dumps(features.to_json(), separators=(",", ":")))
-            self.timings.add("store", time.perf_counter() - t0)
+            async with self.story_guard():
+                t0 = time.perf_counter()
+                story = self.stories.add(article, at=now, features=features)
+                self.timings.add("group", time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                saved = self.store.save_article(
+                    article, link=link, keys=entry_keys(feed.id, _canonical(entry.link), entry.guid),
+                    feed_id=feed.id, now=now, matches=matches, alert=alert, channels=routes,
+                    story_id=story.story_id, features=json.dumps(features.to_json(), separators=(",", ":")),
+                    updates=self.settings.update_policy)
+                self.timings.add("store", time.perf_counter() - t0)
         except MonitorError as exc:
             log.warning("article_error", extra={"feed_url": feed.url, "article_url": link, "error": str(exc)})
             return None
@@ -263,11 +276,14 @@ class Pipeline:
             return None
         if saved is None:
             return None
+        metrics.ARTICLES.labels(extraction=article.status.value).inc()
         for match in matches:
+            metrics.MATCHES.labels(watchlist=match.watchlist).inc()
             log.info("article_matched", extra={
                 "article_url": link, "watchlist": match.watchlist, "score": round(match.score, 3),
                 "alert": match.watchlist in saved.alerted, "story": story.story_id,
-                **({"joined_story": story.reason} if match.watchlist in saved.joined_story and alert else {})})
+                **({"joined_story": story.reason} if match.watchlist in saved.joined_story and alert else {}),
+                **({"story_update": True} if match.watchlist in saved.updated else {})})
         return matches, bool(saved.alerted)
 
     def _alertable(self, entry: FeedEntry, article: Article, first_poll: bool, now: datetime) -> bool:
@@ -299,6 +315,15 @@ class Pipeline:
             outlet=outlet, summary=summary, status=status)
 
     async def _page(self, entry: FeedEntry) -> ExtractedPage | None:
+        if self._page_slots is None:
+            # A page fetched and not yet extracted waits in memory: in a burst the fetches outrun
+            # the workers, and 300 new articles held 208 pages (47 MiB) at once. This many at most:
+            # fetching keeps its full concurrency, and each worker has two pages queued.
+            self._page_slots = asyncio.Semaphore(self.settings.fetch.concurrency + 2 * max(1, self.extractor.workers))
+        async with self._page_slots:
+            return await self._fetch_and_extract(entry)
+
+    async def _fetch_and_extract(self, entry: FeedEntry) -> ExtractedPage | None:
         assert entry.link is not None
         t0 = time.perf_counter()
         try:
@@ -310,7 +335,8 @@ class Pipeline:
             self.timings.add("fetch_pages", time.perf_counter() - t0)
         try:
             return await self.extractor.extract(page.content, url=page.final_url, feed_summary=entry.summary,
-                                                feed_title=entry.title, encoding=page.encoding)
+                                                feed_title=entry.title, encoding=page.encoding,
+                                                need_date=entry.published is None)  # the feed's date wins
         except MonitorError as exc:
             log.warning("article_extract_error", extra={"article_url": entry.link, "error": str(exc)})
             return None

@@ -6,8 +6,8 @@ import click
 
 
 def register(main: click.Group) -> None:
-    from monitor.commands import deliveries, extract, feeds, matches, mute, notify, run, stories, watchlist
+    from monitor.commands import db, deliveries, extract, feeds, matches, mute, notify, run, stories, watchlist, worker
 
-    for module in (run, matches, watchlist, mute, extract, feeds, deliveries, notify, stories):
+    for module in (run, matches, watchlist, mute, extract, feeds, deliveries, notify, stories, db, worker):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -47,7 +47,7 @@ def upgrade_database(settings: Settings) -> list[str]:
         result = upgrade_schema(engine)
         lines = [describe_upgrade(result)]
         if settings.workers.mode == "distributed":
-            from monitor.distributed import apply_queue_schema
+            from monitor.distributed.schema import apply_queue_schema
 
             created = apply_queue_schema(engine)
             lines.append("job queue (Procrastinate): " + ("created its tables" if created else "already there: nothing to do"))

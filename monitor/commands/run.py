@@ -34,14 +34,17 @@ def _load(ctx: click.Context) -> Loaded:
               "including delivery, then exit.")
 @click.option("--extract-workers", type=int, default=None, metavar="N",
               help="Processes for article extraction (default: one per core; 0: in-process).")
+@click.option("--no-reload", is_flag=True, help="Do not watch monitor.yaml and the watchlists for changes "
+              "(by default the daemon applies each valid edit within seconds).")
 @click.pass_context
 @guard
-def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> None:
+def run_command(ctx: click.Context, once: bool, extract_workers: int | None, no_reload: bool) -> None:
     """Poll feeds, match, store and alert: as a daemon, or once with --once.
 
     The daemon polls each feed at its interval (APScheduler), delivers alerts continuously, and on
     SIGTERM or SIGINT finishes the work in hand and exits 0. Feed and channel errors are logged and
-    retried; they never stop the daemon. Exits non-zero only when the configuration is invalid.
+    retried; they never stop the daemon. Exits non-zero only when the configuration is invalid at
+    start; later edits of monitor.yaml and the watchlists are applied live when they are valid.
     """
     from monitor.app import open_pipeline
     from monitor.daemon import Daemon, check_health
@@ -51,10 +54,18 @@ def run_command(ctx: click.Context, once: bool, extract_workers: int | None) -> 
     async def main() -> None:
         async with open_pipeline(loaded, extract_workers=extract_workers) as pipeline:
             if once:
+                if loaded.settings.workers.mode == "distributed":  # workers may be deciding stories too
+                    from monitor.distributed.stories import SharedStories
+
+                    SharedStories(pipeline.store, mark=False).attach(pipeline)
                 await pipeline.run_cycle()
                 await check_health(pipeline)
             else:
-                await Daemon(pipeline).run()
+                from monitor.distributed.scheduler import open_dispatcher
+
+                async with open_dispatcher(pipeline) as jobs:  # distributed: the ticks defer jobs to workers
+                    await Daemon(pipeline, reload_from=None if no_reload else chosen_config(ctx),
+                                 poll=jobs.poll if jobs else None, deliver=jobs.deliver if jobs else None).run()
 
     run_async(main())
 

@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from monitor.errors import StoreError
 from monitor.store.base import StoreBase
 from monitor.store.story_updates import add_update, report_of
 from monitor.store.tables import ArticleRow, DeliveryRow, EntryKeyRow, FeedRow, MatchRow
@@ -229,18 +231,26 @@ class ArticleStore(StoreBase):
         with self.session() as s:
             return int(s.exec(select(func.max(ArticleRow.id))).one() or 0)
 
-    def story_members_after(self, article_id: int, *, since: datetime,
-                            limit: int = 5000) -> tuple[list[StoryMember], int, bool]:
+    def story_members_after(self, article_id: int, *, since: datetime, limit: int = 5000,
+                            connection: Connection | None = None) -> tuple[list[StoryMember], int, bool]:
         """Story members stored after `article_id` (fetched since `since`), in id order, the highest
         id read, and whether `limit` cut the answer short: how a distributed worker learns what the
         other workers grouped. Ids are assigned and committed in order while the story lock is held
-        (monitor.distributed.stories), so none is skipped."""
-        with self.session() as s:
-            # Core select: the six columns only (not the article's text), which sqlmodel's select cannot type.
-            rows = s.execute(sa_select(col(ArticleRow.id), col(ArticleRow.url), col(ArticleRow.story_id),
-                                       col(ArticleRow.features), col(ArticleRow.published), col(ArticleRow.fetched_at))
-                             .where(col(ArticleRow.id) > article_id).where(col(ArticleRow.fetched_at) >= to_db(since))
-                             .order_by(col(ArticleRow.id)).limit(limit)).all()
+        (monitor.distributed.stories), so none is skipped. `connection`: read on that one (the
+        lock's, one round trip while the lock is held) instead of a session of the store's own."""
+        # Core select: the six columns only (not the article's text), which sqlmodel's select cannot type.
+        query = (sa_select(col(ArticleRow.id), col(ArticleRow.url), col(ArticleRow.story_id), col(ArticleRow.features),
+                           col(ArticleRow.published), col(ArticleRow.fetched_at))
+                 .where(col(ArticleRow.id) > article_id).where(col(ArticleRow.fetched_at) >= to_db(since))
+                 .order_by(col(ArticleRow.id)).limit(limit))
+        if connection is not None:
+            try:
+                rows = connection.execute(query).all()
+            except SQLAlchemyError as exc:
+                raise StoreError(f"database error: {exc.__class__.__name__}: {exc}".splitlines()[0][:300]) from exc
+        else:
+            with self.session() as s:
+                rows = s.execute(query).all()
         last = article_id
         out = []
         for row_id, url, story_id, features, published, fetched_at in rows:

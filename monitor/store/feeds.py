@@ -179,6 +179,23 @@ class FeedStore(StoreBase):
             row = s.exec(select(FeedRow).where(FeedRow.url == url)).first()
             return _state(row) if row else None
 
+    def feed_by_id(self, feed_id: int) -> FeedState | None:
+        """A feed's state as it is now: a distributed worker reads it when its job starts, not when
+        the job was queued, so it polls with the latest ETag and schedule."""
+        with self.session() as s:
+            row = s.get(FeedRow, feed_id)
+            return _state(row) if row else None
+
+    def release_feeds(self, feed_ids: Sequence[int]) -> int:
+        """Drop the leases of these feeds (their poll was abandoned), so the next tick claims them
+        again instead of waiting for the leases to run out."""
+        if not feed_ids:
+            return 0
+        with self.session() as s:
+            result = s.execute(update(_TABLE).where(col(FeedRow.id).in_(list(feed_ids)))
+                               .values(lease_until=None, lease_owner=None))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
