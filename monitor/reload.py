@@ -296,9 +296,14 @@ class Reloader:
     """Watches the configuration of a running pipeline and applies each valid version of it."""
 
     def __init__(self, config: Path, pipeline: Pipeline, *,
-                 in_flight: Callable[[], set[asyncio.Task[None]]] = set, quiet: float = QUIET) -> None:
+                 in_flight: Callable[[], set[asyncio.Task[None]]] = set, quiet: float = QUIET,
+                 sync_feeds: bool = True, admin_alerts: bool = True) -> None:
         self.config = config
         self.pipeline = pipeline
+        self.sync_feeds = sync_feeds
+        """False in distributed workers: the one scheduler writes the feeds table, workers racing it would fail."""
+        self.admin_alerts = admin_alerts
+        """False in distributed workers: the scheduler tells the admin about a broken file, once, not once per process."""
         self.in_flight = in_flight
         """The jobs running now: what the swap replaces is closed after they finish."""
         self.quiet = quiet
@@ -364,8 +369,9 @@ class Reloader:
             return None
         try:
             new_settings = new.settings
-            self.pipeline.store.sync_feeds(new_settings.feed_specs(), default_interval=new_settings.first_interval,
-                                           now=utcnow())
+            if self.sync_feeds:
+                self.pipeline.store.sync_feeds(new_settings.feed_specs(),
+                                               default_interval=new_settings.first_interval, now=utcnow())
         except MonitorError as exc:  # the database, not the files: try again in a while
             await _close(new.built)
             self._retry_at = time.monotonic() + RETRY
@@ -397,6 +403,8 @@ class Reloader:
         key = frozenset(str(p) for p in problems)
         if self.pipeline.settings.admin is None:
             admin_alert = "not_configured"
+        elif not self.admin_alerts:
+            admin_alert = "left_to_the_scheduler"
         elif key in self._alerted:
             admin_alert = "already_sent"
         elif await self._alert_admin(problems):

@@ -41,7 +41,9 @@ from monitor.types import Problem
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
+    from monitor.config import Settings
     from monitor.daemon import Daemon
+    from monitor.pipeline import Pipeline
 
 log = logging.getLogger("monitor.server")
 
@@ -343,29 +345,36 @@ def scheduler_state(scheduler: Any) -> str:
     return {0: "stopped", 1: "running", 2: "paused"}.get(int(scheduler.state), "unknown")
 
 
-class DaemonHealth:
-    """The daemon is healthy while its scheduler runs and its database answers SELECT 1 in time."""
+class ProcessHealth:
+    """A process is healthy while its work loop runs and its database answers SELECT 1 in time.
 
-    def __init__(self, daemon: Daemon, *, db_timeout: float = DB_TIMEOUT) -> None:
-        self._daemon = daemon
+    `part` names the loop in the JSON ("scheduler" for `monitor run`, "worker" for `monitor worker`)
+    and `state` says how it is: "running" or why not.
+    """
+
+    def __init__(self, part: str, state: Callable[[], str], engine: Callable[[], Engine], *,
+                 db_timeout: float = DB_TIMEOUT) -> None:
+        self._part = part
+        self._state = state
+        self._engine = engine
         self._db_timeout = db_timeout
         self._off = OffLoop()
         self._was_ok: bool | None = None
 
     async def __call__(self) -> Health:
-        scheduler = scheduler_state(self._daemon.scheduler)
+        state = self._state()
         database = await self._database()
-        health = Health(scheduler == "running" and database == "ok",
-                        {"scheduler": scheduler, "database": database, "version": __version__})
+        health = Health(state == "running" and database == "ok",
+                        {self._part: state, "database": database, "version": __version__})
         if health.ok != self._was_ok and (self._was_ok is not None or not health.ok):
             # Logged when the answer changes, not on every probe: a probe every few seconds would drown the log.
             (log.info if health.ok else log.warning)("health_changed", extra={
-                "healthy": health.ok, "scheduler": scheduler, "database": database})
+                "healthy": health.ok, self._part: state, "database": database})
         self._was_ok = health.ok
         return health
 
     async def _database(self) -> str:
-        engine = self._daemon.pipeline.store.engine
+        engine = self._engine()
         try:
             await self._off.run("database", lambda: ping(engine), self._db_timeout)
         except TimeoutError:
@@ -374,6 +383,29 @@ class DaemonHealth:
             first = (str(exc).strip().splitlines() or [""])[0][:300]
             return redact(f"error: {exc.__class__.__name__}: {first}")
         return "ok"
+
+
+def daemon_health(daemon: Daemon, *, db_timeout: float = DB_TIMEOUT) -> ProcessHealth:
+    """The daemon's health: its scheduler runs and its database answers."""
+    return ProcessHealth("scheduler", lambda: scheduler_state(daemon.scheduler),
+                         lambda: daemon.pipeline.store.engine, db_timeout=db_timeout)
+
+
+async def serve_endpoint(settings: Settings, health: HealthCheck, pipeline: Callable[[], Pipeline], *,
+                         host: str | None = None, port: int | None = None) -> HttpEndpoint:
+    """Start /healthz and /metrics; a port that cannot be bound is a configuration error naming `server`."""
+    metrics.declare(settings.active_channels, [w.name for w in pipeline().watchlists])
+    endpoint = HttpEndpoint(health, metrics.REGISTRY, collectors=[metrics.DaemonCollector(pipeline)])
+    server = settings.server
+    host = host or (server.host if server is not None else "127.0.0.1")
+    port = port if port is not None else (server.port if server is not None else 0)
+    try:
+        host, port = await endpoint.start(host, port)
+    except OSError as exc:
+        raise ConfigError([Problem(str(settings.source or "monitor.yaml"), None, "server",
+                                   f"cannot listen on {host}:{port}: {exc.strerror or exc}")]) from exc
+    log.info("server_listening", extra={"host": host, "port": port})
+    return endpoint
 
 
 async def open_endpoint(daemon: Daemon) -> HttpEndpoint | None:
@@ -385,14 +417,4 @@ async def open_endpoint(daemon: Daemon) -> HttpEndpoint | None:
     settings = daemon.pipeline.settings
     if settings.server is None:
         return None
-    metrics.declare(settings.active_channels, [w.name for w in daemon.pipeline.watchlists])
-    endpoint = HttpEndpoint(DaemonHealth(daemon), metrics.REGISTRY,
-                            collectors=[metrics.DaemonCollector(lambda: daemon.pipeline)])
-    host, port = settings.server.host, settings.server.port
-    try:
-        host, port = await endpoint.start(host, port)
-    except OSError as exc:
-        raise ConfigError([Problem(str(settings.source or "monitor.yaml"), None, "server",
-                                   f"cannot listen on {host}:{port}: {exc.strerror or exc}")]) from exc
-    log.info("server_listening", extra={"host": host, "port": port})
-    return endpoint
+    return await serve_endpoint(settings, daemon_health(daemon), lambda: daemon.pipeline)

@@ -11,11 +11,14 @@ recovery of a dead worker's jobs, and one alert per story across two workers' st
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
+import re
 import signal
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -480,8 +483,18 @@ def test_worker_applies_an_added_watchlist_and_feed_live(tmp_path: Path, fresh_p
         assert subprocess.run([*monitor_exe(), "--config", str(cfg), "db", "upgrade"], cwd=tmp_path,
                               capture_output=True, timeout=120).returncode == 0
         procs += [start(cfg, logs[0], "run", "--extract-workers", "0"),
-                  start(cfg, logs[1], "worker", "--extract-workers", "0")]
+                  start(cfg, logs[1], "worker", "--extract-workers", "0", "--port", "0")]
         assert wait_for(lambda: "feed_polled" in logs[1].read_text(), 90), tails(*logs)
+        # The worker's own /healthz and /metrics: in distributed mode the polls are counted there.
+        port = re.search(r"server_listening .*port=(\d+)", logs[1].read_text())
+        assert port, tails(*logs)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+            health = json.loads(answer.read())
+            assert (health["status"], health["worker"], health["database"]) == ("ok", "running", "ok")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=10) as answer:
+            polls = re.search(r'^monitor_polls_total\{outcome="ok"\} (\S+)$', answer.read().decode(), re.M)
+        assert polls and float(polls.group(1)) >= 1
         assert wait_for(lambda: "config_watch_started" in logs[1].read_text(), 30), tails(*logs)
         (tmp_path / "watchlists" / "zebra.yaml").write_text("name: Zebra\nmatch: {any: [zebrafair]}\n")
         cfg.write_text(cfg.read_text().replace(f"  - url: {web.base}/old.xml",
@@ -490,6 +503,8 @@ def test_worker_applies_an_added_watchlist_and_feed_live(tmp_path: Path, fresh_p
         time.sleep(1)
         assert alerts_by_url(hook) == Counter({f"{web.base}/a/2.html": 1})
         assert "watchlists_added=Zebra" in logs[1].read_text()
+        # Only the scheduler writes the feeds table on a reload: the worker must not race it.
+        assert "config_reload_failed" not in logs[0].read_text() + logs[1].read_text(), tails(*logs)
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         assert [proc.wait(40) for proc in procs] == [0, 0], tails(*logs)

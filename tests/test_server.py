@@ -33,7 +33,7 @@ from test_e2e import monitor_exe
 
 from monitor.app import load_all, open_pipeline
 from monitor.daemon import Daemon
-from monitor.server import DaemonHealth, Health, HttpEndpoint, OffLoop
+from monitor.server import Health, HttpEndpoint, OffLoop, daemon_health
 
 WORD = "wombatfair"
 
@@ -233,7 +233,7 @@ def test_an_unstarted_daemon_is_unhealthy(tmp_path: Path) -> None:
 
     async def go() -> Health:
         async with open_pipeline(load_all(cfg), extract_workers=0) as pipeline:
-            return await DaemonHealth(Daemon(pipeline))()
+            return await daemon_health(Daemon(pipeline))()
 
     health = asyncio.run(go())
     assert not health.ok and dict(health.checks) == {"scheduler": "starting", "database": "ok",

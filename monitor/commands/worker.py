@@ -17,9 +17,13 @@ from monitor.types import Problem
 @click.option("--extract-workers", type=int, default=None, metavar="N",
               help="Processes for article extraction (default: one per core; 0: in-process).")
 @click.option("--no-reload", is_flag=True, help="Do not watch monitor.yaml and the watchlists for changes.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve /healthz and /metrics on this port (host: server.host, else 127.0.0.1). "
+                   "Each worker on one machine needs its own port.")
 @click.pass_context
 @guard
-def worker_command(ctx: click.Context, concurrency: int | None, extract_workers: int | None, no_reload: bool) -> None:
+def worker_command(ctx: click.Context, concurrency: int | None, extract_workers: int | None, no_reload: bool,
+                   port: int | None) -> None:
     """Fetch, extract, match, store and deliver for `monitor run`, on this machine.
 
     Needs `workers: {mode: distributed}` and a PostgreSQL `database:`; run `monitor run` once (the
@@ -37,7 +41,7 @@ def worker_command(ctx: click.Context, concurrency: int | None, extract_workers:
                                    "`monitor worker` needs workers: {mode: distributed} (with mode local, "
                                    "`monitor run` does all the work itself)")])
     run_async(run_worker(loaded, concurrency=concurrency, extract_workers=extract_workers,
-                         reload_from=None if no_reload else chosen_config(ctx)))
+                         reload_from=None if no_reload else chosen_config(ctx), port=port))
 
 
 COMMANDS = [worker_command]

@@ -25,6 +25,7 @@ from monitor.distributed.stories import SharedStories
 from monitor.errors import StoreError
 from monitor.pipeline import Pipeline
 from monitor.reload import Reloader
+from monitor.server import ProcessHealth, serve_endpoint
 from monitor.store import open_store
 from monitor.store.timeutil import utcnow
 
@@ -91,12 +92,14 @@ class FeedWorker:
 
 
 async def run_worker(loaded: Loaded, *, concurrency: int | None = None, extract_workers: int | None = None,
-                     reload_from: Path | None = None) -> None:
+                     reload_from: Path | None = None, port: int | None = None) -> None:
     """Run `monitor worker` until SIGTERM or SIGINT. Raises StoreError when the job queue's schema is
     missing (`monitor db upgrade`) or the worker stops without being asked to.
 
     `reload_from`: monitor.yaml, watched with the watchlists as the daemon watches them, so an
-    edited watchlist matches in the workers too within seconds (None: no reload)."""
+    edited watchlist matches in the workers too within seconds (None: no reload).
+    `port`: serve /healthz and /metrics there (on `server.host`, else 127.0.0.1), as the daemon does on
+    `server.port`: the polls, articles and deliveries of distributed mode are counted in the workers."""
     settings = loaded.settings
     workers = settings.workers
     stop = asyncio.Event()
@@ -119,7 +122,8 @@ async def run_worker(loaded: Loaded, *, concurrency: int | None = None, extract_
             if stop.is_set():
                 return
             if reload_from is not None:
-                reloader = Reloader(reload_from, pipeline, in_flight=lambda: set(worker.busy))
+                reloader = Reloader(reload_from, pipeline, in_flight=lambda: set(worker.busy),
+                                    sync_feeds=False, admin_alerts=False)
                 reloader.start()
                 stack.push_async_callback(reloader.stop)
             stalled = workers.stalled_after.total_seconds()
@@ -133,6 +137,12 @@ async def run_worker(loaded: Loaded, *, concurrency: int | None = None, extract_
             log.info("worker_started", extra={"worker": name, "concurrency": concurrency or workers.concurrency,
                                               "queues": ",".join(queue.queues),
                                               "watchlists": len(pipeline.watchlists)})
+            if port is not None:
+                endpoint = await serve_endpoint(
+                    settings, ProcessHealth("worker", lambda: "stopping" if stop.is_set() else
+                                            "running" if not task.done() else "stopped", lambda: store.engine),
+                    lambda: pipeline, port=port)
+                stack.push_async_callback(endpoint.close)
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
