@@ -9,9 +9,12 @@ groups, matches against the shipped watchlists, stores and delivers (console to 
 
 Reported: wall time; CPU of the main process plus the extraction workers (read from /proc before the
 pool shuts down); peak memory: the sum of the PSS of the main process, the forkserver and the
-workers, sampled every 0.2 s (PSS splits pages that forked processes share), and each one's VmHWM. The peer, in a fresh process of its own, parses the
-same feed bytes with feedparser and extracts the same pages with trafilatura using the options
-monitor.extract uses, one after the other: its CPU is the work a single process must do.
+workers, sampled every 0.2 s (PSS splits pages that forked processes share), and each one's VmHWM.
+The benchmark's own parts are kept out of the CPU: the web server runs in a process of its own
+(serving the pages is the publishers' work, not the monitor's), and the memory sampler's thread
+subtracts its own CPU (reading smaps_rollup costs kernel time). The peer, in a fresh process of its
+own, parses the same feed bytes with feedparser and extracts the same pages with trafilatura using
+the options monitor.extract uses, one after the other: its CPU is the work a single process must do.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import pickle
 import subprocess
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,11 +42,12 @@ from cycle import bench_config, build_site  # noqa: E402
 from support import SHARED_DATA, WebServer  # noqa: E402
 
 from monitor.app import load_all, open_pipeline  # noqa: E402
+from monitor.types import Article  # noqa: E402
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 PEER = r"""
-import pickle, resource, sys, time
+import pickle, sys, time
 import feedparser, trafilatura
 from monitor.extract.page import TRAFILATURA_OPTIONS, _DATE_PARAMS
 feeds, pages = pickle.load(open(sys.argv[1], "rb"))
@@ -53,7 +59,8 @@ for body, url in pages:
                                       **TRAFILATURA_OPTIONS)
     texts += bool(doc is not None and doc.text)
 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so it would be the benchmark's own size
+peak = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(f'{{"cpu": {cpu}, "wall": {wall}, "peak": {peak}, "entries": {entries}, "texts": {texts}}}')
 """
 
@@ -91,19 +98,29 @@ class _PssPeak(threading.Thread):
         super().__init__(daemon=True)
         self.pipeline = pipeline
         self.peak = 0
+        self.at_peak: dict[str, int] = {}
+        """Each process's PSS in the sample of the peak."""
+        self.cpu = 0.0
+        """This thread's own CPU, which the main process's CPU must not be charged with."""
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.2):
             server = _forkserver_pid()
-            pids = [os.getpid(), *([server] if server else []), *list(_workers(self.pipeline))]
-            self.peak = max(self.peak, sum(_pss(pid) for pid in pids))
+            named = {"main": os.getpid(), **({"forkserver": server} if server else {}),
+                     **{f"worker {pid}": pid for pid in _workers(self.pipeline)}}
+            sizes = {name: _pss(pid) for name, pid in named.items()}
+            if sum(sizes.values()) > self.peak:
+                self.peak, self.at_peak = sum(sizes.values()), sizes
+        self.cpu = time.thread_time()
 
 
 def _workers(pipeline: object) -> dict[int, float]:
-    executor = getattr(pipeline, "extractor")._executor  # noqa: B009 (a benchmark may look inside)
-    processes = getattr(executor, "_processes", None) or {}
-    return {pid: _cpu(pid) for pid in processes}
+    """CPU of each worker process: the extraction pool's and the story features' (a benchmark may
+    look inside)."""
+    extractor = getattr(pipeline, "extractor")  # noqa: B009
+    pools = (getattr(extractor, "_executor", None), getattr(extractor, "_features_executor", None))
+    return {pid: _cpu(pid) for pool in pools for pid in (getattr(pool, "_processes", None) or {})}
 
 
 def _forkserver_pid() -> int | None:
@@ -116,8 +133,9 @@ async def ours(config: Path, workers: int | None) -> dict[str, float]:
     loaded = load_all(config)
     with open(os.devnull, "w") as sink:
         async with open_pipeline(loaded, console=sink, extract_workers=workers) as pipeline:
-            if workers != 0:  # start the pool before the clock, as a running daemon has it
-                await pipeline.extractor.extract(b"<html><body><p>warm up</p></body></html>", url="http://x/")
+            if workers != 0:  # start the pools before the clock, as a running daemon has them
+                page = await pipeline.extractor.extract(b"<html><body><p>warm up</p></body></html>", url="http://x/")
+                await pipeline.extractor.story_features(Article(url="http://x/", title="warm up", text=page.text))
             before = _workers(pipeline)
             sampler = _PssPeak(pipeline)
             sampler.start()
@@ -127,6 +145,7 @@ async def ours(config: Path, workers: int | None) -> dict[str, float]:
             after = _workers(pipeline)
             sampler.done.set()
             sampler.join()
+            cpu_main -= sampler.cpu
             cpu_workers = sum(c - before.get(pid, 0.0) for pid, c in after.items())
             server = _forkserver_pid()
             peaks = {"main": _peak(os.getpid()), **({"forkserver": _peak(server)} if server else {}),
@@ -135,18 +154,29 @@ async def ours(config: Path, workers: int | None) -> dict[str, float]:
             return {"wall": wall, "cpu_main": cpu_main, "cpu_workers": cpu_workers, "peak": peak,
                     "articles": sum(r.new_articles for r in report.feeds),
                     "matches": sum(r.matches for r in report.feeds), "workers": len(after),
-                    "pss_peak": sampler.peak,
+                    "pss_peak": sampler.peak, **{f"pss_{k}": v for k, v in sampler.at_peak.items()},
                     **{f"peak_{k}": v for k, v in peaks.items()},
                     "extract_cpu": pipeline.extractor.cpu_seconds,
                     "features_cpu": pipeline.extractor.features_cpu_seconds,
                     **{f"stage_{k}": v for k, v in pipeline.timings.stages.items()}}
 
 
-def peer(web: WebServer, tmp: Path) -> dict[str, float]:
-    feeds = [r.body for path, r in web.routes.items() if path.startswith("/feeds/")]
-    pages = [(r.body, f"{web.base}{path}") for path, r in web.routes.items() if path.startswith("/news/")]
-    work = tmp / "peer.pickle"
-    work.write_bytes(pickle.dumps((feeds, pages)))
+def serve(conn: Connection, feeds: int, articles: int, work: Path) -> None:
+    """The publishers, in a process of their own: serves the site until the parent says stop, after
+    writing the peer's input (the feed bytes and the pages with their URLs) to `work`."""
+    web = WebServer()
+    try:
+        urls = build_site(web, feeds, articles)
+        bodies = [r.body for path, r in web.routes.items() if path.startswith("/feeds/")]
+        pages = [(r.body, f"{web.base}{path}") for path, r in web.routes.items() if path.startswith("/news/")]
+        work.write_bytes(pickle.dumps((bodies, pages)))
+        conn.send(urls)
+        conn.recv()
+    finally:
+        web.close()
+
+
+def peer(work: Path) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", PEER, str(work)], capture_output=True, text=True, check=True,
                           cwd=REPO)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -160,19 +190,25 @@ def main() -> None:
     args = ap.parse_args()
     if not (SHARED_DATA / "extraction").is_dir():
         sys.exit(f"no shared data at {SHARED_DATA}")
-    web = WebServer()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-burst-"))
+    work = tmp / "peer.pickle"
+    # Forked before any thread or pool exists; the site lives and dies with this process.
+    context = multiprocessing.get_context("fork")
+    ours_end, site_end = context.Pipe()
+    site = context.Process(target=serve, args=(site_end, args.feeds, args.articles, work), daemon=True)
+    site.start()
     try:
-        tmp = Path(tempfile.mkdtemp(prefix="bench-burst-"))
-        cfg = bench_config(tmp, build_site(web, args.feeds, args.articles))
+        cfg = bench_config(tmp, ours_end.recv())
         os.chdir(REPO)
         result = asyncio.run(ours(cfg, args.workers))
-        alone = peer(web, tmp)
     finally:
-        web.close()
+        ours_end.send("stop")
+        site.join()
+    alone = peer(work)
     cpu = result["cpu_main"] + result["cpu_workers"]
     mib = 1024 * 1024
     print(f"burst: {args.feeds} feeds x {args.articles} = {int(result['articles'])} new articles in one cycle "
-          f"({int(result['matches'])} matches, {int(result['workers'])} extraction workers)")
+          f"({int(result['matches'])} matches, {int(result['workers'])} worker processes: extraction and story features)")
     print(f"  ours  wall {result['wall']:.2f} s   cpu {cpu:.2f} s (main {result['cpu_main']:.2f} + workers "
           f"{result['cpu_workers']:.2f}; of which extract {result['extract_cpu']:.2f}, story features "
           f"{result['features_cpu']:.2f})   peak memory {result['pss_peak'] / mib:.0f} MiB (PSS of main + forkserver + workers, sampled; "
@@ -181,7 +217,9 @@ def main() -> None:
           f"peak memory {alone['peak'] / mib:.0f} MiB ({int(alone['entries'])} entries, {int(alone['texts'])} texts)")
     print(f"  cpu ratio {cpu / alone['cpu']:.2f}x (target <= 1.3x)   wall / peer cpu {result['wall'] / alone['cpu']:.2f} "
           f"(target <= 0.65)   peak {result['pss_peak'] / mib:.0f} MiB (target < 500)")
-    print("  peak memory per process: " + ", ".join(
+    print("  PSS per process at the peak: " + ", ".join(
+        f"{k[4:]} {v / mib:.0f} MiB" for k, v in result.items() if k.startswith("pss_") and k != "pss_peak"))
+    print("  peak memory per process (VmHWM, shared pages counted in each): " + ", ".join(
         f"{k[5:]} {v / mib:.0f} MiB" for k, v in result.items() if k.startswith("peak_")))
     stages = {k[6:]: v for k, v in result.items() if k.startswith("stage_")}
     print("  main-process stage seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))

@@ -6,14 +6,20 @@ import json
 import os
 import pickle
 import re
+import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import trafilatura
+import wordfreq
 
 from monitor.extract import extract_page, extract_text_file
-from monitor.extract.lang import declared_language, guess_language
+from monitor.extract.lang import _profiles, declared_language, guess_language
+from monitor.extract.page import _DATE_PARAMS, _metadata
 from monitor.extract.teaser import paywall_phrase
 from monitor.parse import decode_html
 from monitor.types import ExtractedPage, ExtractionStatus
@@ -265,3 +271,46 @@ def test_real_page_quality(corpus: str, prefix: str, lang: str, floor: float) ->
     assert token_f1(page.text, expected) >= floor
     assert page.lang == lang
     assert page.title
+
+
+# --- what extraction leaves out, and what it keeps in memory --------------------------------------
+
+
+def test_need_date_false_skips_only_the_date() -> None:
+    html = article_html(PARAGRAPHS).encode()
+    full = extract_page(html, url="https://gazette.example.com/news/budget")
+    undated = extract_page(html, url="https://gazette.example.com/news/budget", need_date=False)
+    assert full.published is not None and undated.published is None
+    assert undated == replace(full, published=None)
+
+
+@pytest.mark.skipif(not EXTRACTION.is_dir(), reason=f"shared extraction data not found at {EXTRACTION}")
+def test_metadata_agrees_with_trafilatura() -> None:
+    """page._metadata repeats trafilatura's extract_metadata for the fields we keep: an upgrade of
+    trafilatura that changes how it finds them must fail here, not drift silently."""
+    checked = found = 0
+    for corpus in ("scrapinghub", "readability"):
+        rows = (EXTRACTION / corpus / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in rows[::4]:
+            row = json.loads(line)
+            url = row.get("url") or f"https://example.org/{row['id']}"
+            page = decode_html((EXTRACTION / corpus / (row.get("html_file") or f"html/{row['id']}.html")).read_bytes())
+            theirs = trafilatura.extract_metadata(trafilatura.load_html(page), default_url=url,
+                                                  date_config=_DATE_PARAMS)
+            ours = _metadata(trafilatura.load_html(page), url, need_date=True)
+            assert (ours.title, ours.author, ours.date) == (theirs.title, theirs.author, theirs.date), row["id"]
+            checked += 1
+            found += bool(ours.title) + bool(ours.author) + bool(ours.date)
+    assert checked > 25 and found > 2 * checked  # most pages give a title and a date, many an author
+
+
+def test_language_profiles_are_wordfreqs_top_words() -> None:
+    profiles = _profiles()
+    for lang, words in profiles.items():
+        assert words == frozenset(wordfreq.top_n_list(lang, 120, wordlist="small")), lang
+    # ...read without wordfreq's cache, which would keep every word of the 33 lists (104 MiB)
+    script = ("import wordfreq; from monitor.extract.lang import guess_language; "
+              "assert guess_language('Die Regierung hat am Montag erklärt, dass sie das Gesetz nicht ändert.') == 'de'; "
+              "print(wordfreq.get_frequency_list.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "0"

@@ -16,6 +16,7 @@ from collections import Counter
 from functools import cache
 
 import wordfreq
+from wordfreq.numbers import has_digit_sequence
 
 from monitor.parse.html import language_tag
 
@@ -58,7 +59,20 @@ def declared_language(page: str) -> str | None:
 
 @cache
 def _profiles() -> dict[str, frozenset[str]]:
-    return {lang: frozenset(wordfreq.top_n_list(lang, _TOP, wordlist="small")) for lang in _SPACED}
+    files = wordfreq.available_languages("small")
+    return {lang: frozenset(_top_words(files[lang])) for lang in _SPACED}
+
+
+def _top_words(path: str) -> list[str]:
+    """The `_TOP` most frequent words of a wordfreq list file: what `wordfreq.top_n_list` gives, read
+    without its cache, which keeps every word of every list it opened (104 MiB for these 33 lists,
+    in the daemon and again in each extraction worker) for the sake of 120 words each."""
+    words: list[str] = []
+    for band in wordfreq.read_cBpack(path):  # bands of equal frequency, most frequent first
+        words.extend(word for word in band if not has_digit_sequence(word))
+        if len(words) >= _TOP:
+            break
+    return words[:_TOP]
 
 
 def _script_language(text: str) -> str | None:
