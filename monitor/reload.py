@@ -401,9 +401,7 @@ class Reloader:
         follows the alert: what it says about the alert is what happened)."""
         self.failing = True
         key = frozenset(str(p) for p in problems)
-        if self.pipeline.settings.admin is None:
-            admin_alert = "not_configured"
-        elif not self.admin_alerts:
+        if not self.admin_alerts:
             admin_alert = "left_to_the_scheduler"
         elif key in self._alerted:
             admin_alert = "already_sent"
@@ -417,13 +415,18 @@ class Reloader:
             "kept": "the last valid configuration", "admin_alert": admin_alert})
 
     async def _alert_admin(self, problems: Sequence[Problem]) -> bool:
-        """One alert on the running configuration's admin channels; True when each accepted it."""
-        admin = self.pipeline.settings.admin
-        if admin is None or not problems:
+        """One alert on the running configuration's admin channels; True when each accepted it.
+
+        Without `admin:` it goes to every channel: an edit that silently did not take effect (a new
+        watchlist that never alerts) is worse than one message where the user reads alerts anyway.
+        """
+        if not problems:
             return True
+        admin = self.pipeline.settings.admin
+        names = list(admin.channels) if admin is not None else list(self.pipeline.outbox.channels)
         alert = config_alert(problems, datetime.now(UTC))
         accepted = True
-        for name in admin.channels:
+        for name in names:
             channel = self.pipeline.outbox.channels.get(name)
             if channel is None:
                 continue

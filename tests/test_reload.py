@@ -164,6 +164,25 @@ def test_reload_swaps_a_running_pipeline_and_keeps_it_on_errors(tmp_path: Path,
     assert len(ops.posts) == 1
 
 
+def test_without_admin_a_broken_file_is_told_on_every_channel_once(tmp_path: Path,
+                                                                     hooks: tuple[HookSink, HookSink]) -> None:
+    """No `admin:`: a watchlist edit that did not take effect must still reach a person, once."""
+    chat, ops = hooks
+    cfg = _project(tmp_path, ops, chat, ["http://127.0.0.1:9/a.xml"])
+    write(cfg, cfg.read_text().replace("admin: {channels: [ops]}", ""))
+
+    async def go() -> None:
+        async with open_pipeline(load_all(cfg), extract_workers=0) as pipeline:
+            reloader = Reloader(cfg, pipeline)
+            write(tmp_path / "watchlists" / "broken.yaml", "name: Broken\nmatch: {any: [\n")
+            assert await reloader.reload() is None and await reloader.reload() is None
+            await reloader.stop()
+
+    asyncio.run(go())
+    for sink in (chat, ops):
+        assert len(sink.posts) == 1 and "broken.yaml:3" in sink.texts()[0], sink.texts()
+
+
 # --- the real daemon, edited while it runs -------------------------------------------------------------
 
 TIMEOUT = 90.0  # two slow shared cores: generous, but each wait ends as soon as the outcome is there

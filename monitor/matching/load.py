@@ -260,7 +260,8 @@ def _seeds(doc: YamlDocument, data: Mapping[str, Any], project_dir: Path | None,
     raw = _strings(doc, data, "seeds", problems)
     if raw is None:
         return None
-    bases = [b for b in (project_dir, doc.path.parent.parent, doc.path.parent, Path.cwd()) if b is not None]
+    bases = list(dict.fromkeys(b.resolve() for b in (project_dir, doc.path.parent.parent, doc.path.parent, Path.cwd())
+                               if b is not None))  # each folder once in the message
     found: list[Path] = []
     for n, text in enumerate(raw):
         given = Path(text).expanduser()
