@@ -8,9 +8,9 @@ the title and the lead count more than the tail, where outlets add background an
 
 Names are found without a tagger: a capitalised word that is not at a sentence start (or is rare
 enough that its capital is not just the sentence's), and pairs of such words side by side
-("Tara Reid", "Betty Ford"). Every term is folded (case, accents: "Orbán" → "orban"), which is what
-links reports across languages: "Moskau" and "Moscow" stay apart, but "Putin", "Orban" and
-"Szijjártó" are the same string in every Latin-script language.
+("Tara Reid", "Betty Ford"). Every term is folded (case, accents: "Orbán" → "orban"), so "Putin",
+"Orban" and "Szijjártó" are the same word in every Latin-script language ("Moskau" and "Moscow" are
+not: the anchors below link those).
 
 Two reports of the same *kind* of event (two earthquakes, two arrests of players of one team) share
 the event's words and often its main name, and differ in the particulars. So the features also keep
@@ -18,6 +18,10 @@ what tells such "sister" stories apart (see monitor.stories.group for how it is 
 the article mentions (to see that a name central to one report is absent from the other), the
 numbers with the word beside them ("magnitude 5.6" against "magnitude 6.1", "aged 33" against "aged
 36"), and the years it mentions.
+
+Reports in different languages share few words and spell and decline their names otherwise
+("Orbánnal", "Орбана"): for them the features keep language-neutral *anchors*, the known people,
+places and kinds of event the article names and keys of its other names (monitor.stories.anchors).
 
 The features are plain data and serialise to JSON, so the daemon computes them once per article,
 stores them next to the article, and rebuilds its in-memory story index from the store.
@@ -34,15 +38,18 @@ from typing import Any
 
 from wordfreq import available_languages, zipf_frequency
 
-from monitor.matching.text import fold
+from monitor.matching.text import Field, fold
+from monitor.stories.anchors import EntityMention, entity_mentions, latin, name_key
 from monitor.stories.fingerprint import Sketch, sketch
 from monitor.types import Article
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 """Bumped whenever the weighting changes, so stored features of another version are recomputed."""
 _PARTICULARS_SINCE = 2
 """Version 1 had the same terms without the particulars: it is still read, as features with none, so
 that the stories open when the monitor is upgraded stay whole (their reports are not re-alerted)."""
+_ANCHORS_SINCE = 3
+"""Versions 1 and 2 had no anchors: they are read as features without any (see `_PARTICULARS_SINCE`)."""
 
 MAX_TERMS = 80
 """Terms kept per article: the tail of a long article adds noise and cost, not evidence."""
@@ -52,6 +59,17 @@ TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 3.0
 LEAD_WORDS = 60
 """The first words of the body (who, what, where) count three times as much as the background below."""
+MAX_ANCHORS = 40
+"""Anchors kept per article: the names of the title and lead, not every name in the background."""
+ANCHOR_POWER = 0.5
+"""Anchor weights are flattened (square roots) before they are scaled to unit length, so that two
+reports are alike by their anchors only when several agree: a famous name both give most weight to
+(Trump, Putin) is not enough to make any two reports of its day one story.
+"""
+NUMBER_PREFIX = "#"
+"""Numbers of two digits or more are anchors too ("#25": "25 percent", "25 процентов"); not years."""
+ACTION_WEIGHT = 0.5
+"""An event word ("visit", "phone call") weighs half a name as rare: it says what kind of event, not which."""
 NAME_WEIGHT = 1.6
 """Names (people, places, organisations) weigh more than other words of the same rarity."""
 PAIR_WEIGHT = 0.7
@@ -129,6 +147,10 @@ class ArticleFeatures:
     lang: str = "en"
     """The word list it was weighed by (`wordlist_lang`): names are only missed in the same language.
     Empty for features stored before the particulars were: no name is missed in them."""
+    anchors: tuple[tuple[str, float], ...] = ()
+    """Language-neutral keys of the people, places and event words it names (monitor.stories.anchors)
+    and their weights, heaviest first, scaled to unit length: what links it to reports in other
+    languages."""
 
     def vector(self) -> dict[str, float]:
         return dict(self.terms)
@@ -144,13 +166,14 @@ class ArticleFeatures:
             "figures": sorted(self.figures),
             "years": sorted(self.years),
             "lang": self.lang,
+            "anchors": [[a, w] for a, w in self.anchors],
         }
 
     @classmethod
     def from_json(cls, data: Any) -> ArticleFeatures:
         """Raises ValueError when `data` is not features of this version (recompute them then)."""
         version = data.get("v") if isinstance(data, dict) else None
-        if version not in (FEATURES_VERSION, _PARTICULARS_SINCE - 1):
+        if version not in (FEATURES_VERSION, _ANCHORS_SINCE - 1, _PARTICULARS_SINCE - 1):
             raise ValueError(f"not story features of version {FEATURES_VERSION}")
         try:
             terms = tuple((str(t), float(w)) for t, w in data["terms"])
@@ -163,9 +186,12 @@ class ArticleFeatures:
             figures = frozenset(str(f) for f in data["figures"])
             years = frozenset(int(y) for y in data["years"])
             lang = str(data["lang"])
+            anchors: tuple[tuple[str, float], ...] = ()
+            if version >= _ANCHORS_SINCE:
+                anchors = tuple((str(a), float(w)) for a, w in data["anchors"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed story features: {exc}") from exc
-        return cls(terms, names, Sketch(hashes, shingles), mentions, figures, years, lang)
+        return cls(terms, names, Sketch(hashes, shingles), mentions, figures, years, lang, anchors)
 
 
 def wordlist_lang(lang: str | None) -> str:
@@ -313,8 +339,21 @@ def _term_rarity(term: str, lang: str, surface: dict[str, str], is_name: bool) -
     return weight if is_name else min(weight, UNKNOWN_WORD_RARITY)
 
 
+def _name_rarity(term: str, lang: str, surface: dict[str, str]) -> float:
+    """A name's weight as an anchor: its rarity in the article's language, or in English if higher
+    and the English list knows it. "Orbán" is a common word of Hungarian news and "Путин" of Russian,
+    but that makes them no less the point of a report; a name English has never seen (a declined
+    form, a German noun taken for a name) keeps its own language's weight."""
+    own = _term_rarity(term, lang, surface, True)
+    english = latin(term)
+    if _zipf(english, "en") > 0.0:
+        return max(own, rarity(english, "en"))
+    return own
+
+
 def extract(article: Article) -> ArticleFeatures:
-    """The features of `article`; pure, and the same for the same title, text and language."""
+    """The features of `article`; pure, and the same for the same title, text, language and day (a
+    title such as "the Slovak prime minister" stands for whoever held the office that day)."""
     lang = wordlist_lang(article.lang)
     counts: dict[str, float] = defaultdict(float)
     named: dict[str, int] = defaultdict(int)
@@ -339,5 +378,38 @@ def extract(article: Article) -> ArticleFeatures:
     terms = tuple((t, round(w / norm, 5)) for t, w in weights)
     kept = {t for t, _ in terms}
     names = frozenset(t for t in named if t in kept)
+    mentioned, covered = entity_mentions(article)
     return ArticleFeatures(terms, names, sketch(body_words or title_words), frozenset(particulars.mentions),
-                           frozenset(particulars.figures), frozenset(particulars.years), lang)
+                           frozenset(particulars.figures), frozenset(particulars.years), lang,
+                           _anchors(mentioned, covered, lang, counts, named, surface))
+
+
+def _anchors(mentioned: list[EntityMention], covered: frozenset[str], lang: str, counts: dict[str, float],
+             named: dict[str, int], surface: dict[str, str]) -> tuple[tuple[str, float], ...]:
+    """The article's anchors, weighed as its names are: by rarity, position and repetition.
+
+    A known entity weighs what its English name weighs, whatever the language that named it: wordfreq
+    finds "orbán" common in Hungarian and "путин" in Russian, and a name should not count for less in
+    the reports of its own country. Other names weigh as `_name_rarity` says, each name key as its
+    rarest spelling, repeated as often as all its spellings (the words of known entities left out).
+    """
+    boosted: dict[str, float] = defaultdict(float)
+    rarest: dict[str, float] = defaultdict(float)
+    for m in mentioned:
+        boosted[m.key] += TITLE_WEIGHT if m.field == Field.TITLE else LEAD_WEIGHT if m.position < LEAD_WORDS else 1.0
+        rarest[m.key] = max(rarest[m.key], rarity(m.name, "en") * (ACTION_WEIGHT if m.action else 1.0))
+    for term in named:
+        if " " in term or term in covered or term.isdigit() or term in WEEKDAYS:
+            continue
+        key = name_key(term, lang)
+        boosted[key] += counts[term]
+        rarest[key] = max(rarest[key], _name_rarity(term, lang, surface))
+    for term, count in counts.items():
+        if term.isdecimal() and len(term) > 1 and _year(term) is None:
+            boosted[NUMBER_PREFIX + term] += count
+            rarest[NUMBER_PREFIX + term] = rarity(term, lang)
+    weights = sorted(((key, (math.log1p(boosted[key]) * rarest[key]) ** ANCHOR_POWER) for key in boosted),
+                     key=lambda kw: (-kw[1], kw[0]))
+    weights = [(k, w) for k, w in weights[:MAX_ANCHORS] if w > 0.0]
+    norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
+    return tuple((k, round(w / norm, 5)) for k, w in weights)
