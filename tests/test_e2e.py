@@ -47,8 +47,10 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def write_config(wd: Path, feeds: list[str], smtp: SmtpSink | None, slack: HookSink | None, extra: str = "") -> Path:
-    lines = [f"database: sqlite:///{wd / 'monitor.db'}", f"watchlists: {wd / 'watchlists'}",
+def write_config(wd: Path, feeds: list[str], smtp: SmtpSink | None, slack: HookSink | None, extra: str = "",
+                 database: str | None = None) -> Path:
+    database = database or f"sqlite:///{wd / 'monitor.db'}"
+    lines = [f"database: {database}", f"watchlists: {wd / 'watchlists'}",
              "fetch:", "  allow_private_networks: true", "  timeout: 10", "feeds:"]
     lines += [f"  - url: {u}" for u in feeds]
     lines.append("channels:")
@@ -87,10 +89,12 @@ def news_site(web: WebServer, n_pages: int = 8) -> list[str]:
     return [web.base + p for p in ("/feeds/wire.xml", "/feeds/old.xml", "/feeds/broken.xml")]
 
 
-def test_run_once_alerts_once_by_email_and_slack(tmp_path: Path, servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
+def test_run_once_alerts_once_by_email_and_slack(tmp_path: Path, database_url: str,
+                                                servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
+    """On a SQLite file and on PostgreSQL: the database is the only difference a user sees."""
     web, smtp, slack = servers
     wd = workdir(tmp_path)
-    cfg = write_config(wd, news_site(web), smtp, slack)
+    cfg = write_config(wd, news_site(web), smtp, slack, database=database_url)
     r = run_monitor("--config", str(cfg), "run", "--once", "--extract-workers", "2", cwd=wd)
     assert r.returncode == 0, r.stderr[-2000:]
     mails, posts = smtp.texts(), slack.texts()
@@ -115,12 +119,12 @@ def test_run_once_alerts_once_by_email_and_slack(tmp_path: Path, servers: tuple[
     assert len(smtp.texts()) == 1 and len(slack.texts()) == 1, "the second cycle sent alerts again"
 
 
-def test_second_cycle_is_conditional_and_new_entries_alert(tmp_path: Path,
+def test_second_cycle_is_conditional_and_new_entries_alert(tmp_path: Path, database_url: str,
                                                            servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
     web, smtp, _slack = servers
     wd = workdir(tmp_path)
     feeds = news_site(web, n_pages=2)
-    cfg = write_config(wd, feeds[:1], smtp, None, extra="every: 1s\n")
+    cfg = write_config(wd, feeds[:1], smtp, None, extra="every: 1s\n", database=database_url)
     assert run_monitor("--config", str(cfg), "run", "--once", "--extract-workers", "0", cwd=wd).returncode == 0
     time.sleep(1.2)
     assert run_monitor("--config", str(cfg), "run", "--once", "--extract-workers", "0", cwd=wd).returncode == 0
@@ -143,13 +147,14 @@ def test_second_cycle_is_conditional_and_new_entries_alert(tmp_path: Path,
     assert len(texts) == 2 and "/news/fico.html" in texts[1]
 
 
-def test_failed_delivery_stays_pending_and_is_sent_later(tmp_path: Path,
+def test_failed_delivery_stays_pending_and_is_sent_later(tmp_path: Path, database_url: str,
                                                           servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
     web, smtp, slack = servers
     wd = workdir(tmp_path)
     smtp.refuse = 1
     slack.script = [(500, {})]
-    cfg = write_config(wd, news_site(web, n_pages=1)[:1], smtp, slack, extra="delivery:\n  first_retry: 1s\n")
+    cfg = write_config(wd, news_site(web, n_pages=1)[:1], smtp, slack, extra="delivery:\n  first_retry: 1s\n",
+                       database=database_url)
     assert run_monitor("--config", str(cfg), "run", "--once", "--extract-workers", "0", cwd=wd).returncode == 0
     assert smtp.messages == [] and slack.posts == []
     pending = run_monitor("--config", str(cfg), "deliveries", "--status", "pending", "--format", "jsonl", cwd=wd)
@@ -191,11 +196,12 @@ def test_check_names_a_broken_watchlist(tmp_path: Path) -> None:
     assert r.returncode == 2 and "broken.yaml:" in r.stderr
 
 
-def test_daemon_polls_alerts_and_stops_on_sigterm(tmp_path: Path,
+def test_daemon_polls_alerts_and_stops_on_sigterm(tmp_path: Path, database_url: str,
                                                    servers: tuple[WebServer, SmtpSink, HookSink]) -> None:
     web, smtp, slack = servers
     wd = workdir(tmp_path)
-    cfg = write_config(wd, news_site(web, n_pages=2), smtp, slack, extra="every: 2s\ndelivery:\n  every: 1s\n")
+    cfg = write_config(wd, news_site(web, n_pages=2), smtp, slack, extra="every: 2s\ndelivery:\n  every: 1s\n",
+                       database=database_url)
     env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
     proc = subprocess.Popen([*monitor_exe(), "--config", str(cfg), "run", "--extract-workers", "1"], cwd=wd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
