@@ -24,12 +24,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import pairwise
 
-import wordfreq
-
 from monitor.matching.text import Analysed, Field, plain_words, sentences
+from monitor.wordfreqs import LANGS, idf
+from monitor.wordfreqs import zipf as zipf  # re-exported: the drafting code and tests read it here
 
 MIN_LETTERS = 3
 TOP_TERMS = 40
@@ -39,28 +38,8 @@ COMMON_PAIR_IDF = 3.5
 NAME_IDF_POWER = 1.5
 NUMBER_IDF = 5.0
 """Numbers have no background frequency: each counts like a fairly rare word."""
-_LANGS = frozenset(wordfreq.available_languages())
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _WORD = re.compile(r"[^\W_]+")
-
-
-@lru_cache(maxsize=64)
-def _frequencies(lang: str) -> dict[str, float]:
-    return wordfreq.get_frequency_dict(lang)
-
-
-def zipf(word: str, lang: str) -> float:
-    """The word's Zipf frequency (log10 of its frequency per billion words; 0 if wordfreq never saw
-    it), looked up directly in wordfreq's list: `wordfreq.zipf_frequency` first tokenises, which for
-    Chinese, Japanese and Korean needs jieba or MeCab (not installed, and not needed for one word)."""
-    freq = _frequencies(lang if lang in _LANGS else "en").get(word, 0.0)
-    return 0.0 if freq <= 0 else max(0.0, math.log10(freq) + 9.0)
-
-
-def idf(word: str, lang: str) -> float:
-    """8 minus the word's Zipf frequency (log10 of its frequency per billion words), at least 0."""
-    freq = _frequencies(lang).get(word, 0.0)
-    return 8.0 if freq <= 0 else max(0.0, 8.0 - (math.log10(freq) + 9.0))
 
 
 def _useful(word: str) -> bool:
@@ -138,7 +117,7 @@ def top(vector: Mapping[str, float], n: int = TOP_TERMS) -> list[str]:
 
 def build_seed_model(texts: Sequence[str], lang: str | None) -> SeedModel:
     """One centroid of every seed text per measure (each seed normalised first, so a long seed does not dominate)."""
-    model_lang = lang if lang in _LANGS else "en"
+    model_lang = lang if lang in LANGS else "en"
     totals: tuple[dict[str, float], dict[str, float], dict[str, float]] = ({}, {}, {})
     for text in texts:
         sents = _text_sentences(text)

@@ -36,12 +36,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from wordfreq import available_languages, zipf_frequency
-
 from monitor.matching.text import Field, fold
 from monitor.stories.anchors import EntityMention, entity_mentions, latin, name_key
 from monitor.stories.fingerprint import Sketch, sketch
 from monitor.types import Article
+from monitor.wordfreqs import LANGS, zipf_frequency
 
 FEATURES_VERSION = 3
 """Bumped whenever the weighting changes, so stored features of another version are recomputed."""
@@ -122,7 +121,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”«»—–|]")
 # wordfreq tokenises Chinese, Japanese and Korean with optional packages (jieba, MeCab) we do not
 # install: for those we weigh words by the English list, where their words are all rare, as names are.
 _NEEDS_EXTRA_TOKENIZER = frozenset({"zh", "ja", "ko"})
-_LANGS = frozenset(available_languages()) - _NEEDS_EXTRA_TOKENIZER
+_LANGS = LANGS - _NEEDS_EXTRA_TOKENIZER
 _NOUNS_CAPITALISED = frozenset({"de"})
 """German capitalises every noun: there a capital marks a name only when the word is rare too."""
 
