@@ -114,7 +114,7 @@ class WorkersSettings(_Strict):
     mode: Literal["local", "distributed"] = "local"
     concurrency: int = Field(4, ge=1, le=256, description="jobs one `monitor worker` runs at once")
     queue: str = Field("monitor", min_length=1, description="the Procrastinate queue name prefix")
-    stalled_after: timedelta = timedelta(seconds=60)
+    stalled_after: timedelta = timedelta(seconds=30)
     """A worker without a heartbeat for this long is taken for dead: the scheduler fails its jobs and
     their feeds are polled again. Workers beat four times per period."""
 

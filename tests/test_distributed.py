@@ -368,10 +368,36 @@ def test_jobs_of_a_silent_worker_are_failed_and_their_feeds_freed(tmp_path: Path
                 live = await manager.register_worker()
                 again = await manager.fetch_job(queues=[queue.poll_queue], worker_id=live)
                 assert again is not None and again.task_kwargs == {"feed_id": feed.id}
+
+                # A delivery job dies with alerts claimed: they are released, not held for delivery.lease.
+                match = _store_alert(pipeline.store)
+                claimed = pipeline.store.claim_deliveries(now=utcnow(), lease=timedelta(minutes=5), owner="gone:1")
+                assert [d.id for d in claimed] and not pipeline.store.claim_deliveries(
+                    now=utcnow(), lease=timedelta(minutes=5), owner="other:2")
+                assert await dispatcher.deliver()
+                sender = await manager.register_worker()
+                assert await manager.fetch_job(queues=[queue.deliver_queue], worker_id=sender) is not None
+                await asyncio.sleep(5)
+                await manager.update_heartbeat(live)
+                assert await dispatcher.recover() == 1
+                reclaimed = pipeline.store.claim_deliveries(now=utcnow(), lease=timedelta(minutes=5), owner="other:2")
+                assert [d.id for d in reclaimed] == [d.id for d in claimed], match
             finally:
                 await queue.close()
 
     asyncio.run(scenario())
+
+
+def _store_alert(store: Any) -> int:
+    """One article with one match and one pending delivery on channel `hook`; the article's id."""
+    from monitor.store.timeutil import utcnow
+    from monitor.types import Article, Match
+
+    article = Article(url="https://example.org/released", title="Released", text="A fest.", lang="en")
+    saved = store.save_article(article, link=article.url, keys=[article.url], feed_id=None, now=utcnow(),
+                               matches=[Match("Fest", 1.0, ("fest",))], channels={"Fest": ["hook"]})
+    assert saved is not None and saved.alerted == ("Fest",)
+    return int(saved.id)
 
 
 def test_two_workers_story_indexes_alert_once_per_story(tmp_path: Path, fresh_pg: str) -> None:
@@ -529,8 +555,8 @@ def test_readme_scaling_out_example_loads(tmp_path: Path) -> None:
     (tmp_path / "monitor.yaml").write_text(block)
     settings = load_settings(tmp_path / "monitor.yaml", env={"PGPASSWORD": "secret"})
     assert settings.workers.mode == "distributed" and settings.workers.concurrency == 16
-    assert settings.workers.stalled_after == td(seconds=60) and settings.workers.queue == "monitor"
-    (tmp_path / "monitor.yaml").write_text(block.replace("stalled_after: 60s", "stalled_after: 2s"))
+    assert settings.workers.stalled_after == td(seconds=30) and settings.workers.queue == "monitor"
+    (tmp_path / "monitor.yaml").write_text(block.replace("stalled_after: 30s", "stalled_after: 2s"))
     from monitor.errors import ConfigError
 
     with pytest.raises(ConfigError, match="stalled_after must be at least 4s"):

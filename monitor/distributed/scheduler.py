@@ -9,8 +9,9 @@ Recovery from a killed worker: Procrastinate workers write a heartbeat (every qu
 `workers.stalled_after`); the jobs of a worker silent for longer stay "doing" and keep their feed's
 lock, so each tick the scheduler marks them failed (which frees the lock) and drops their feeds'
 leases: the next tick claims those feeds again and a live worker polls them, about
-`stalled_after` plus two ticks after the kill. Alerts the dead worker had claimed are sent by
-another once their `delivery.lease` ends.
+`stalled_after` plus two ticks after the kill. When the failed job was the delivery job (one runs
+at a time), the alerts it had claimed are released too and sent by the next delivery job, rather
+than after their `delivery.lease`.
 
 The lease the scheduler puts on a queued feed only matters when a job is lost without a worker
 dying (the scheduler killed between claiming and deferring): then the feed is claimed again when
@@ -84,7 +85,7 @@ class Dispatcher:
         from procrastinate.exceptions import ConnectorException
         from procrastinate.jobs import Status
 
-        from monitor.distributed.queue import POLL_TASK
+        from monitor.distributed.queue import DELIVER_TASK, POLL_TASK
 
         manager = self.queue.app.job_manager
         seconds = self.stalled_after.total_seconds()
@@ -104,6 +105,9 @@ class Dispatcher:
                                               "worker_id": job.worker_id, "silent_for": f">{seconds:g}s"})
         if feeds:
             self.pipeline.store.release_feeds(feeds)
+        if any(job.task_name == DELIVER_TASK for job in stalled):
+            freed = self.pipeline.store.release_delivery_leases()
+            log.warning("deliveries_released", extra={"deliveries": freed, "reason": "their sender's worker died"})
         await manager.prune_stalled_workers(seconds)
         self.recovered += len(feeds)
         return len(stalled)

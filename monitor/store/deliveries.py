@@ -76,6 +76,20 @@ class DeliveryStore(StoreBase):
                         first_due=from_db(first.next_attempt_at) if pending else None))
         return claimed
 
+    def release_delivery_leases(self) -> int:
+        """Drop every lease on a pending delivery, so the next sender claims those rows at once.
+
+        For distributed mode, where one delivery job runs at a time (its Procrastinate lock): when
+        the scheduler fails the job of a dead worker, every leased row was that job's, and waiting
+        out `delivery.lease` would hold its alerts for minutes. A row the receiver accepted just
+        before the death is sent again: the one duplicate at-least-once delivery allows per kill.
+        """
+        with self.session() as s:
+            result = s.execute(update(DeliveryRow).where(col(DeliveryRow.status) == "pending")
+                               .where(col(DeliveryRow.lease_until).is_not(None))
+                               .values(lease_until=None, lease_owner=None))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     def mark_sent(self, delivery_id: int, *, now: datetime, receipt: str | None = None) -> None:
         """The receiver accepted the row; `receipt` is what it named the message (for replies to thread under)."""
         with self.session() as s:
