@@ -41,7 +41,8 @@ def pages() -> list[bytes]:
     return out
 
 
-def build_site(web: WebServer, n_feeds: int, n_articles: int) -> list[str]:
+def build_site(web: WebServer, n_feeds: int, n_articles: int, *, etags: bool = False) -> list[str]:
+    """Feeds of real article pages; with `etags`, each feed has one, so a second poll is a 304."""
     bodies = pages()
     now = datetime.now(UTC)
     urls = []
@@ -54,7 +55,8 @@ def build_site(web: WebServer, n_feeds: int, n_articles: int) -> list[str]:
             items.append({"id": f"{f}-{a}", "title": f"Story {f}-{a}", "path": path,
                           "published": now - timedelta(minutes=a), "summary": "A summary of the story."})
             k += 1
-        web.routes[f"/feeds/{f}.xml"] = Route(rss(f"Feed {f}", web.base, items), "application/rss+xml")
+        web.routes[f"/feeds/{f}.xml"] = Route(rss(f"Feed {f}", web.base, items), "application/rss+xml",
+                                              etag=f'"feed-{f}"' if etags else None)
         urls.append(f"{web.base}/feeds/{f}.xml")
     return urls
 

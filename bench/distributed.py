@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from cycle import pages  # noqa: E402
-from support import SHARED_DATA, Route, WebServer, rss  # noqa: E402
+from cycle import build_site  # noqa: E402
+from support import SHARED_DATA, WebServer  # noqa: E402
 
 PG_ADMIN = os.environ.get("MONITOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -75,25 +75,6 @@ def tree_cpu(root: int) -> float:
 def monitor_exe() -> list[str]:
     exe = Path(sys.executable).parent / "monitor"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "monitor"]
-
-
-def build_site(web: WebServer, n_feeds: int, n_articles: int) -> list[str]:
-    """Feeds with ETags (the second poll is a 304) over real article pages."""
-    bodies = pages()
-    now = datetime.now(UTC)
-    urls, k = [], 0
-    for f in range(n_feeds):
-        items = []
-        for a in range(n_articles):
-            path = f"/news/{f}/{a}.html"
-            web.routes[path] = Route(bodies[k % len(bodies)])
-            items.append({"id": f"{f}-{a}", "title": f"Story {f}-{a}", "path": path,
-                          "published": now - timedelta(minutes=a), "summary": "A summary of the story."})
-            k += 1
-        web.routes[f"/feeds/{f}.xml"] = Route(rss(f"Feed {f}", web.base, items), "application/rss+xml",
-                                              etag=f'"feed-{f}"')
-        urls.append(f"{web.base}/feeds/{f}.xml")
-    return urls
 
 
 def write_config(tmp: Path, db: str, feeds: list[str]) -> Path:
@@ -292,7 +273,7 @@ def main() -> None:
           f"workers with --extract-workers {args.extract_workers} and concurrency 4")
     web = WebServer()
     try:
-        feeds = build_site(web, args.feeds, args.articles)
+        feeds = build_site(web, args.feeds, args.articles, etags=True)
         for n in (int(x) for x in args.workers.split(",") if x.strip()):
             db = fresh_database()
             try:

@@ -22,18 +22,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO))
+
+from scoring import Scores, default_data, mean  # noqa: E402
 
 from monitor.articles_io import read_articles  # noqa: E402
 from monitor.matching import Matcher, watchlist_from_text  # noqa: E402
@@ -44,33 +47,11 @@ from monitor.types import Article  # noqa: E402
 KINDS = REPO / "tests" / "data" / "draft"
 
 
-def default_data() -> Path:
-    shared = Path(os.environ.get("MONITOR_SHARED_DATA", REPO.parent / "shared" / "data"))
-    return shared / "events" / "ecbplus"
-
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    precision: float
-    recall: float
-    f1: float
-
-    def __str__(self) -> str:
-        return f"P {self.precision:.3f}  R {self.recall:.3f}  F1 {self.f1:.3f}"
-
-
 def prf(predicted: set[str], relevant: set[str]) -> Scores:
     tp = len(predicted & relevant)
     p = tp / len(predicted) if predicted else 0.0
     r = tp / len(relevant) if relevant else 0.0
     return Scores(p, r, 2 * p * r / (p + r) if tp else 0.0)
-
-
-def macro(scores: Iterable[Scores]) -> Scores:
-    items = list(scores)
-    n = len(items) or 1
-    return Scores(sum(s.precision for s in items) / n, sum(s.recall for s in items) / n,
-                  sum(s.f1 for s in items) / n)
 
 
 def _natural(doc_id: str) -> tuple[int, str, int]:
@@ -142,7 +123,7 @@ def tfidf_similarities(articles: Sequence[Article], stories: Sequence[Story]) ->
 
 def story_scores(stories: Sequence[Story], predict: Callable[[Story], set[str]],
                  keep: Callable[[Story], bool]) -> Scores:
-    return macro(prf(predict(s) - {s.seed}, set(s.members - {s.seed})) for s in stories if keep(s))
+    return mean(prf(predict(s) - {s.seed}, set(s.members - {s.seed})) for s in stories if keep(s))
 
 
 def run_story(data: Path) -> None:

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -53,7 +52,11 @@ from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO))
+
+from scoring import Scores, default_data, mean  # noqa: E402
 
 from monitor.articles_io import read_articles  # noqa: E402
 from monitor.stories import ArticleFeatures, StoryIndex, extract, group_articles  # noqa: E402
@@ -90,26 +93,11 @@ ORBAN_TRIPS = ("Orbán in Kyiv, 2 July 2024", "Orbán in Moscow, 5 July 2024", "
 EVENT_GAP = timedelta(days=3)
 
 
-def default_data() -> Path:
-    shared = Path(os.environ.get("MONITOR_SHARED_DATA", REPO.parent / "shared" / "data"))
-    return shared / "events" / "ecbplus"
-
-
 @dataclass(frozen=True, slots=True)
 class Labelled:
     article: Article
     story: str
     topic: int
-
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    precision: float
-    recall: float
-    f1: float
-
-    def __str__(self) -> str:
-        return f"P {self.precision:.3f}  R {self.recall:.3f}  F1 {self.f1:.3f}"
 
 
 def load(folder: Path) -> list[Labelled]:
@@ -148,12 +136,6 @@ def dated(items: Sequence[Labelled], seed: int, days: float = 7.0, hours: float 
     day = {story: start + timedelta(days=rng.uniform(0, days)) for story in sorted({x.story for x in items})}
     return [Labelled(replace(x.article, published=day[x.story] + timedelta(hours=rng.uniform(0, hours))),
                      x.story, x.topic) for x in items]
-
-
-def mean(scores: Sequence[Scores]) -> Scores:
-    n = len(scores)
-    return Scores(sum(s.precision for s in scores) / n, sum(s.recall for s in scores) / n,
-                  sum(s.f1 for s in scores) / n)
 
 
 def sample_three(items: Sequence[Labelled], seed: int) -> list[Labelled]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import random
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from support import SHARED_DATA
 
 import monitor.stories.group as group
 from monitor.articles_io import read_articles
@@ -23,7 +23,7 @@ from monitor.stories import ArticleFeatures, StoryIndex, extract, pair_similarit
 from monitor.types import Article
 
 REPO = Path(__file__).resolve().parents[1]
-ECBPLUS = Path(os.environ.get("MONITOR_SHARED_DATA", REPO.parent / "shared" / "data")) / "events" / "ecbplus"
+ECBPLUS = SHARED_DATA / "events" / "ecbplus"
 
 pytestmark = pytest.mark.skipif(not (ECBPLUS / "articles.jsonl").is_file(), reason=f"no {ECBPLUS}")
 
