@@ -1,6 +1,6 @@
 """A burst of new articles through one full cycle, next to feedparser + trafilatura alone.
 
-    python bench/burst.py [--feeds 4] [--articles 75] [--workers N]
+    python bench/burst.py [--feeds 4] [--articles 75] [--workers N] [--runs 3]
 
 A real HTTP server on 127.0.0.1 serves `--feeds` feeds of `--articles` new articles each, whose
 pages come from ../shared/data/extraction (or $MONITOR_SHARED_DATA), reused under distinct URLs.
@@ -116,11 +116,9 @@ class _PssPeak(threading.Thread):
 
 
 def _workers(pipeline: object) -> dict[int, float]:
-    """CPU of each worker process: the extraction pool's and the story features' (a benchmark may
-    look inside)."""
-    extractor = getattr(pipeline, "extractor")  # noqa: B009
-    pools = (getattr(extractor, "_executor", None), getattr(extractor, "_features_executor", None))
-    return {pid: _cpu(pid) for pool in pools for pid in (getattr(pool, "_processes", None) or {})}
+    """CPU of each worker process of the extraction pool (a benchmark may look inside)."""
+    pool = getattr(getattr(pipeline, "extractor"), "_executor", None)  # noqa: B009
+    return {pid: _cpu(pid) for pid in (getattr(pool, "_processes", None) or {})}
 
 
 def _forkserver_pid() -> int | None:
@@ -133,9 +131,10 @@ async def ours(config: Path, workers: int | None) -> dict[str, float]:
     loaded = load_all(config)
     with open(os.devnull, "w") as sink:
         async with open_pipeline(loaded, console=sink, extract_workers=workers) as pipeline:
-            if workers != 0:  # start the pools before the clock, as a running daemon has them
-                page = await pipeline.extractor.extract(b"<html><body><p>warm up</p></body></html>", url="http://x/")
-                await pipeline.extractor.story_features(Article(url="http://x/", title="warm up", text=page.text))
+            if workers != 0:  # start every worker before the clock, as a running daemon has them
+                await asyncio.gather(*(pipeline.extractor.story_features(Article(url="http://x/", title="warm up",
+                                                                                 text="warm up"))
+                                       for _ in range(4 * pipeline.extractor.workers)))
             before = _workers(pipeline)
             sampler = _PssPeak(pipeline)
             sampler.start()
@@ -182,33 +181,38 @@ def peer(work: Path) -> dict[str, float]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--feeds", type=int, default=4)
-    ap.add_argument("--articles", type=int, default=75)
-    ap.add_argument("--workers", type=int, default=None, help="extraction processes (default: one per core)")
-    args = ap.parse_args()
-    if not (SHARED_DATA / "extraction").is_dir():
-        sys.exit(f"no shared data at {SHARED_DATA}")
+def measure(feeds: int, articles: int, workers: int | None) -> dict[str, float]:
+    """One burst through ours, then the peer on the same bytes: one run's figures."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-burst-"))
     work = tmp / "peer.pickle"
     # Forked before any thread or pool exists; the site lives and dies with this process.
     context = multiprocessing.get_context("fork")
     ours_end, site_end = context.Pipe()
-    site = context.Process(target=serve, args=(site_end, args.feeds, args.articles, work), daemon=True)
+    site = context.Process(target=serve, args=(site_end, feeds, articles, work), daemon=True)
     site.start()
     try:
         cfg = bench_config(tmp, ours_end.recv())
         os.chdir(REPO)
-        result = asyncio.run(ours(cfg, args.workers))
+        result = asyncio.run(ours(cfg, workers))
     finally:
         ours_end.send("stop")
         site.join()
     alone = peer(work)
+    return {**result, **{f"peer_{k}": v for k, v in alone.items()}}
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report(result: dict[str, float], feeds: int, articles: int) -> None:
     cpu = result["cpu_main"] + result["cpu_workers"]
+    alone = {k[5:]: v for k, v in result.items() if k.startswith("peer_")}
     mib = 1024 * 1024
-    print(f"burst: {args.feeds} feeds x {args.articles} = {int(result['articles'])} new articles in one cycle "
-          f"({int(result['matches'])} matches, {int(result['workers'])} worker processes: extraction and story features)")
+    print(f"burst: {feeds} feeds x {articles} = {int(result['articles'])} new articles in one cycle "
+          f"({int(result['matches'])} matches, {int(result['workers'])} extraction worker processes)")
     print(f"  ours  wall {result['wall']:.2f} s   cpu {cpu:.2f} s (main {result['cpu_main']:.2f} + workers "
           f"{result['cpu_workers']:.2f}; of which extract {result['extract_cpu']:.2f}, story features "
           f"{result['features_cpu']:.2f})   peak memory {result['pss_peak'] / mib:.0f} MiB (PSS of main + forkserver + workers, sampled; "
@@ -220,9 +224,40 @@ def main() -> None:
     print("  PSS per process at the peak: " + ", ".join(
         f"{k[4:]} {v / mib:.0f} MiB" for k, v in result.items() if k.startswith("pss_") and k != "pss_peak"))
     print("  peak memory per process (VmHWM, shared pages counted in each): " + ", ".join(
-        f"{k[5:]} {v / mib:.0f} MiB" for k, v in result.items() if k.startswith("peak_")))
+        f"{k[5:]} {v / mib:.0f} MiB" for k, v in result.items() if k.startswith("peak_") and k != "peak_peak"))
     stages = {k[6:]: v for k, v in result.items() if k.startswith("stage_")}
     print("  main-process stage seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--feeds", type=int, default=4)
+    ap.add_argument("--articles", type=int, default=75)
+    ap.add_argument("--workers", type=int, default=None, help="extraction processes (default: one per core)")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="bursts, each in a fresh process (and each with its own peer run); the medians are the figures")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one run, its figures as JSON
+    args = ap.parse_args()
+    if not (SHARED_DATA / "extraction").is_dir():
+        sys.exit(f"no shared data at {SHARED_DATA}")
+    if args.json:
+        print(json.dumps(measure(args.feeds, args.articles, args.workers)))
+        return
+    runs = []
+    for n in range(args.runs):
+        command = [sys.executable, __file__, "--json", "--feeds", str(args.feeds), "--articles", str(args.articles),
+                   *(["--workers", str(args.workers)] if args.workers is not None else [])]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"run {n + 1} of {args.runs}:")
+        report(runs[-1], args.feeds, args.articles)
+    if len(runs) > 1:
+        ratios = [(r["cpu_main"] + r["cpu_workers"]) / r["peer_cpu"] for r in runs]
+        walls = [r["wall"] / r["peer_cpu"] for r in runs]
+        peaks = [r["pss_peak"] / (1024 * 1024) for r in runs]
+        print(f"median of {len(runs)} runs: cpu ratio {_median(ratios):.2f}x (target <= 1.3x; runs "
+              f"{', '.join(f'{x:.2f}' for x in ratios)})   wall / peer cpu {_median(walls):.2f} (target <= 0.65; runs "
+              f"{', '.join(f'{x:.2f}' for x in walls)})   peak {_median(peaks):.0f} MiB (target < 500)")
 
 
 if __name__ == "__main__":

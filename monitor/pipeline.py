@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from monitor import metrics
 from monitor.config import Settings
 from monitor.errors import FetchError, MonitorError
-from monitor.extractor import Extractor
+from monitor.extract.entry import entry_article
+from monitor.extractor import Extractor, Prepared
 from monitor.fetch import Fetcher
 from monitor.matching import Matcher, Watchlist
 from monitor.outbox import DeliveryReport, Outbox
@@ -33,7 +34,7 @@ from monitor.store.feeds import PollOutcome
 from monitor.store.timeutil import utcnow
 from monitor.store.values import FeedState
 from monitor.stories import ArticleFeatures, StoryIndex, article_key
-from monitor.types import Article, ExtractedPage, ExtractionStatus, FeedEntry, FetchedFeed, Match
+from monitor.types import Article, FeedEntry, FetchedFeed, Match
 from monitor.urls import canonical_url
 
 log = logging.getLogger("monitor.pipeline")
@@ -250,13 +251,13 @@ class Pipeline:
         """Fetch, extract, match and store one entry; a failure here costs this article only."""
         link = entry.link or entry.guid or ""
         try:
-            article = await self._build_article(entry, outlet)
+            prepared = await self._prepared(entry, outlet)
+            article, features = prepared.article, prepared.features
             t0 = time.perf_counter()
             matcher, routes = self.matcher, self.routes()  # read together: a live reload never splits them
-            matches = matcher.match(article)
+            matches = matcher.match(article, prepared.doc)
             self.timings.add("match", time.perf_counter() - t0)
             alert = self._alertable(entry, article, first_poll, now)
-            features = await self.extractor.story_features(article)
             async with self.story_guard():
                 t0 = time.perf_counter()
                 story = self.stories.add(article, at=now, features=features)
@@ -297,48 +298,36 @@ class Pipeline:
             return not first_poll
         return published >= now - self.settings.backfill
 
-    async def _build_article(self, entry: FeedEntry, outlet: str | None) -> Article:
-        url = _canonical(entry.link) or f"urn:entry:{entry.guid}"
-        page = await self._page(entry) if entry.link and self.settings.fetch.fetch_articles else None
-        summary = entry.summary.strip()
-        if page is None or page.status in (ExtractionStatus.SUMMARY, ExtractionStatus.FAILED):
-            status = ExtractionStatus.SUMMARY if summary else ExtractionStatus.FAILED
-            text = summary if page is None or len(summary) >= len(page.text) else page.text
-        else:
-            status = page.status
-            # A teaser is matched on everything known: the feed's summary may say more than the page.
-            text = page.text if status is ExtractionStatus.FULL or len(page.text) >= len(summary) else summary
-        return Article(
-            url=url, title=(entry.title or (page.title if page else None) or "").strip() or "(untitled)",
-            text=text, published=entry.published or (page.published if page else None),
-            lang=entry.lang or (page.lang if page else None), author=entry.author or (page.author if page else None),
-            outlet=outlet, summary=summary, status=status)
+    async def _prepared(self, entry: FeedEntry, outlet: str | None) -> Prepared:
+        """The entry's article, from its page when there is one to fetch, prepared for matching and grouping."""
+        if entry.link and self.settings.fetch.fetch_articles:
+            if self._page_slots is None:
+                # A page fetched and not yet extracted waits in memory: in a burst the fetches outrun
+                # the workers, and 300 new articles held 208 pages (47 MiB) at once. This many at most:
+                # fetching keeps its full concurrency, and each worker has two pages queued.
+                self._page_slots = asyncio.Semaphore(
+                    self.settings.fetch.concurrency + 2 * max(1, self.extractor.workers))
+            async with self._page_slots:
+                extracted = await self._fetch_and_extract(entry, entry.link, outlet)
+            if extracted is not None:
+                return extracted
+        return await self.extractor.prepare(entry_article(entry, outlet, None))
 
-    async def _page(self, entry: FeedEntry) -> ExtractedPage | None:
-        if self._page_slots is None:
-            # A page fetched and not yet extracted waits in memory: in a burst the fetches outrun
-            # the workers, and 300 new articles held 208 pages (47 MiB) at once. This many at most:
-            # fetching keeps its full concurrency, and each worker has two pages queued.
-            self._page_slots = asyncio.Semaphore(self.settings.fetch.concurrency + 2 * max(1, self.extractor.workers))
-        async with self._page_slots:
-            return await self._fetch_and_extract(entry)
-
-    async def _fetch_and_extract(self, entry: FeedEntry) -> ExtractedPage | None:
-        assert entry.link is not None
+    async def _fetch_and_extract(self, entry: FeedEntry, link: str, outlet: str | None) -> Prepared | None:
+        """None when the page cannot be had: the article is then what the feed says of it."""
         t0 = time.perf_counter()
         try:
-            page = await self.fetcher.fetch_page(entry.link)
+            page = await self.fetcher.fetch_page(link)
         except FetchError as exc:
-            log.warning("article_fetch_error", extra={"article_url": entry.link, "error": exc.reason})
+            log.warning("article_fetch_error", extra={"article_url": link, "error": exc.reason})
             return None
         finally:
             self.timings.add("fetch_pages", time.perf_counter() - t0)
         try:
-            return await self.extractor.extract(page.content, url=page.final_url, feed_summary=entry.summary,
-                                                feed_title=entry.title, encoding=page.encoding,
-                                                need_date=entry.published is None)  # the feed's date wins
+            return await self.extractor.article(page.content, url=page.final_url, encoding=page.encoding,
+                                                entry=entry, outlet=outlet)
         except MonitorError as exc:
-            log.warning("article_extract_error", extra={"article_url": entry.link, "error": str(exc)})
+            log.warning("article_extract_error", extra={"article_url": link, "error": str(exc)})
             return None
 
 

@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 from monitor.extract import extract_page
+from monitor.extract.entry import entry_article
 from monitor.extractor import Extractor
+from monitor.stories import ArticleFeatures
 from monitor.stories import extract as story_features
-from monitor.types import Article
+from monitor.types import Article, FeedEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,21 +41,27 @@ with Path(sys.argv[1]).open("a") as runs:
 
 async def main(page: bytes) -> None:
     from monitor.extractor import Extractor
-    from monitor.types import Article
+    from monitor.matching.text import analyse
+    from monitor.types import FeedEntry
 
     extractor = Extractor(1)
+    entry = FeedEntry(link="https://gazette.example.com/budget?utm_source=rss", guid="b1", title="",
+                      summary="The council voted.", published=None, lang="en")
     try:
         dated = await extractor.extract(page, url="https://gazette.example.com/budget")
         undated = await extractor.extract(page, url="https://gazette.example.com/budget", need_date=False)
-        features = await extractor.story_features(Article(url="https://gazette.example.com/budget",
-                                                          title=dated.title or "", text=dated.text, lang="en"))
-        pools = (extractor._executor, extractor._features_executor)
-        processes = [sorted(getattr(pool, "_processes", {})) for pool in pools]
+        prepared = await extractor.article(page, url="https://gazette.example.com/budget", encoding=None,
+                                           entry=entry, outlet="Gazette")
+        article, features = prepared.article, prepared.features
+        processes = sorted(getattr(extractor._executor, "_processes", {}))
     finally:
         extractor.close()
     print(json.dumps({"title": dated.title, "author": dated.author, "text": dated.text,
                       "dated": dated.published.isoformat() if dated.published else None,
                       "undated": undated.published is None, "features": features.to_json(),
+                      "article": [article.url, article.title, article.text, article.outlet, article.status.value,
+                                  article.published.isoformat() if article.published else None],
+                      "doc": [prepared.doc == analyse(article), len(prepared.doc.tokens)],
                       "processes": processes}))
 
 
@@ -74,11 +82,15 @@ def test_workers_extract_and_weigh_without_rerunning_the_main_module(tmp_path: P
     expected = extract_page(PAGE.encode(), url="https://gazette.example.com/budget")
     assert (got["title"], got["author"], got["text"]) == (expected.title, expected.author, expected.text)
     assert got["dated"] == "2024-10-01T07:30:00+00:00" and got["undated"] is True
-    article = Article(url="https://gazette.example.com/budget", title=expected.title or "", text=expected.text,
-                      lang="en")
+    # The article as the pipeline stores it: canonical URL, the page's title where the feed gave none,
+    # the page's date where the feed gave none, and its story features, all from one call.
+    article = entry_article(FeedEntry(link="https://gazette.example.com/budget?utm_source=rss", guid="b1", title="",
+                                      summary="The council voted.", published=None, lang="en"), "Gazette", expected)
+    assert got["article"] == ["https://gazette.example.com/budget", expected.title, expected.text, "Gazette", "full",
+                              "2024-10-01T07:30:00+00:00"]
     assert got["features"] == story_features(article).to_json()
-    extraction, features = got["processes"]
-    assert len(extraction) == 1 and len(features) == 1 and extraction != features  # features: a process of their own
+    assert got["doc"][0] is True and got["doc"][1] > 50  # the matcher's reading of it came along
+    assert len(got["processes"]) == 1  # one worker does it all: no process of its own for the features
 
 
 def test_forkserver_preload_warms_up_and_freezes() -> None:
@@ -94,25 +106,25 @@ def test_forkserver_preload_warms_up_and_freezes() -> None:
     assert done.stdout.split() == ["True", "True", "1", "1", "0"]  # the compact table, not wordfreq's cache
 
 
-def test_a_dead_worker_costs_one_retry_and_spares_the_other_pool() -> None:
-    async def scenario() -> tuple[str, str, set[int], set[int], set[int]]:
+def test_a_dead_worker_costs_one_retry() -> None:
+    async def scenario() -> tuple[str, str, ArticleFeatures, ArticleFeatures, set[int], set[int]]:
         extractor = Extractor(1)
         try:
             first = await extractor.extract(PAGE.encode(), url="https://gazette.example.com/budget")
             article = Article(url="https://gazette.example.com/budget", title=first.title or "", text=first.text)
-            await extractor.story_features(article)
-            extraction = set(getattr(extractor._executor, "_processes", {}))
-            features = set(getattr(extractor._features_executor, "_processes", {}))
-            for pid in extraction:
+            weighed = await extractor.story_features(article)
+            before = set(getattr(extractor._executor, "_processes", {}))
+            for pid in before:
                 os.kill(pid, signal.SIGKILL)
             again = await extractor.extract(PAGE.encode(), url="https://gazette.example.com/budget")
-            await extractor.story_features(article)
-            return (first.text, again.text, extraction, set(getattr(extractor._executor, "_processes", {})),
-                    features - set(getattr(extractor._features_executor, "_processes", {})))
+            for pid in set(getattr(extractor._executor, "_processes", {})):
+                os.kill(pid, signal.SIGKILL)
+            reweighed = await extractor.story_features(article)
+            return (first.text, again.text, weighed, reweighed, before,
+                    set(getattr(extractor._executor, "_processes", {})))
         finally:
             extractor.close()
 
-    first, again, before, after, features_lost = asyncio.run(scenario())
-    assert again == first
-    assert after and not (before & after)  # a new extraction worker
-    assert not features_lost  # the story features' process went on
+    first, again, weighed, reweighed, before, after = asyncio.run(scenario())
+    assert again == first and reweighed == weighed
+    assert after and not (before & after)  # new workers took over

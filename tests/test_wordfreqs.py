@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,9 +55,56 @@ def test_the_table_takes_eight_bytes_a_word_and_leaves_wordfreqs_caches_and_toke
               "wordfreqs.zipf('地震', 'ja') > 3, wordfreqs.idf('지진', 'ko') < 5, "
               "wordfreq.get_frequency_dict.cache_info().currsize, wordfreq.get_frequency_list.cache_info().currsize, "
               "'jieba' in sys.modules, 'MeCab' in sys.modules, "
-              "sum(len(p) * p.itemsize for p in wordfreqs._table('hu').parts))")
+              "len(wordfreqs._table('hu').entries) * 8)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     *flags, size = done.stdout.split()
     assert flags == ["True", "True", "True", "True", "0", "0", "False", "False"]
-    assert int(size) == 8 * sum(len(band) for band in wordfreq.read_cBpack(wordfreq.available_languages()["hu"]))
+    words = sum(len(band) for band in wordfreq.read_cBpack(wordfreq.available_languages()["hu"]))
+    assert int(size) == 8 * (words + wordfreqs._HEADER)  # 8 bytes a word, and the parts' offsets
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "pl", "cs", "el", "ru", "uk", "bg", "hu", "ro", "tr", "sh", "vi",
+                                  "ar", "hi"])
+def test_the_direct_path_for_plain_words_agrees_with_wordfreqs_tokeniser(lang: str) -> None:
+    """Plain lower-case words skip wordfreq's tokeniser (monitor.wordfreqs._plain_word): every word of
+    the list, its capitalised and its unlisted forms, and words of other scripts, agree either way."""
+    words = _every_50th(lang)[:4000] + list(ODD_WORDS) + ["straße", "groß", "ʼn", "ǆ", "ﬁnd", "naïve", "cafe\u0301",
+                                                            "kișinin", "acelaşi", "схваташ", "ıstanbul", "μόσχα"]
+    words += [w.title() for w in words[:300]] + [w + "q" for w in words[:300]]
+    direct = [w for w in words if wordfreqs._plain_language(lang) and wordfreqs._plain_word(w)]
+    assert len(direct) > len(words) / 3 if wordfreqs._plain_language(lang) else not direct
+    differ = [(w, wordfreq.zipf_frequency(w, lang), wordfreqs.zipf_frequency(w, lang)) for w in words
+              if wordfreq.zipf_frequency(w, lang) != wordfreqs.zipf_frequency(w, lang)]
+    assert differ == []
+
+
+_CACHE_PROBE = ("import sys, time; from monitor import wordfreqs; t = time.process_time(); "
+                "value = wordfreqs.zipf_frequency('orbán', 'hu'); "
+                "print(type(wordfreqs._table('hu').entries).__name__, value, time.process_time() - t)")
+
+
+def _probe(cache: Path) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", _CACHE_PROBE], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300, env={**os.environ, wordfreqs.CACHE_ENV: str(cache)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_table_is_built_once_and_then_mapped_by_every_process(tmp_path: Path) -> None:
+    expected = str(wordfreq.zipf_frequency("orbán", "hu"))
+    kind, value, built = _probe(tmp_path)
+    assert (kind, value) == ("memoryview", expected)  # built, written, and mapped from the file
+    [table] = tmp_path.glob("wordfreq-*.table")
+    kind, value, mapped = _probe(tmp_path)
+    assert (kind, value) == ("memoryview", expected)
+    assert float(mapped) < float(built) / 5  # read, not built again
+    table.write_bytes(table.read_bytes()[:4096])  # a torn file (a full disk, a crash mid-write)
+    assert _probe(tmp_path)[:2] == ["memoryview", expected]  # rebuilt and replaced
+    assert table.stat().st_size > 4096 and not list(tmp_path.glob(".table-*"))
+
+
+def test_a_cache_that_cannot_be_written_only_costs_the_build(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    assert _probe(blocked)[:2] == ["array", str(wordfreq.zipf_frequency("orbán", "hu"))]

@@ -69,8 +69,8 @@ class Matcher:
     def _source(self, node: Node) -> int:
         return self._source_of[id(node)]
 
-    def _prepare(self, article: Article) -> tuple[ArticleState, set[int]]:
-        doc = analyse(article)
+    def _prepare(self, article: Article, doc: Analysed | None = None) -> tuple[ArticleState, set[int]]:
+        doc = analyse(article) if doc is None else doc
         if doc.lang is None:
             doc = dataclasses.replace(doc, lang=_guess_language(doc))
         raw = self._index.scan(doc)
@@ -95,9 +95,10 @@ class Matcher:
                 out.append(Verdict(watchlist.name, False, 0.0, (NOT_EVALUATED,), "", ()))
         return out
 
-    def match(self, article: Article) -> list[Match]:
-        """Only the watchlists the article matches."""
-        state, candidates = self._prepare(article)
+    def match(self, article: Article, doc: Analysed | None = None) -> list[Match]:
+        """Only the watchlists the article matches; `doc` is `analyse(article)` when the caller has it
+        (an extraction worker made it along with the article's story features)."""
+        state, candidates = self._prepare(article, doc)
         found = []
         for w in sorted(candidates):
             verdict = self._verdict(self.watchlists[w], state, explain=False)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -21,6 +21,15 @@ from monitor.store.timeutil import from_db, to_db
 from monitor.store.values import StoredMatch, StoryInfo, StoryMember
 from monitor.story_updates import UpdatePolicy
 from monitor.types import Article, ExtractionStatus, Match
+
+_ARTICLES: Table = ArticleRow.__table__  # type: ignore[attr-defined]
+_KEYS: Table = EntryKeyRow.__table__  # type: ignore[attr-defined]
+# Built once: building a statement, and the key SQLAlchemy caches its SQL by, is most of the cost of
+# running one.
+_FIND_ARTICLE = sa_select(_ARTICLES.c.id).where(_ARTICLES.c.url == bindparam("url"))
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_FIND_KEYS = sa_select(_KEYS.c.key).where(_KEYS.c.key.in_(bindparam("keys", expanding=True)))
+_INSERT_KEY = insert(_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,26 +90,26 @@ class ArticleStore(StoreBase):
         """
         try:
             with self.session() as s:
-                existing = s.exec(select(ArticleRow).where(ArticleRow.url == article.url)).first()
+                # Core statements, not the ORM's unit of work: an article is stored for every new
+                # entry, and the ORM's bookkeeping cost as much as the writes themselves.
+                conn = s.connection()
+                existing = conn.execute(_FIND_ARTICLE, {"url": article.url}).scalar()
                 if existing is not None:
-                    self._add_keys(s, existing.id, keys)
+                    self._add_keys(conn, existing, keys)
                     return None
-                row = ArticleRow(
+                values = dict(
                     url=article.url, link=link, feed_id=feed_id, title=article.title, text=article.text,
                     summary=article.summary, author=article.author, published=to_db(article.published),
                     lang=article.lang, outlet=article.outlet, status=str(article.status),
-                    fetched_at=to_db(now), story_id=story_id, features=features,  # type: ignore[arg-type]
-                )
-                s.add(row)
-                s.flush()
-                assert row.id is not None
-                self._add_keys(s, row.id, keys)
+                    fetched_at=to_db(now), story_id=story_id, features=features)
+                article_id = conn.execute(_INSERT_ARTICLE, values).scalar_one()
+                self._add_keys(conn, article_id, keys)
                 alerted: list[str] = []
                 duplicates: list[str] = []
                 joined: list[tuple[int, int, str]] = []
                 for match in matches:
                     first = self._story_alert(s, story_id, match.watchlist) if alert and story_id else None
-                    match_id = self._add_match(s, row.id, match, now=now, alert=alert and first is None,
+                    match_id = self._add_match(s, article_id, match, now=now, alert=alert and first is None,
                                                duplicate_of=first, channels=(channels or {}).get(match.watchlist, ()))
                     (alerted if alert and first is None else duplicates).append(match.watchlist)
                     if first is not None:
@@ -108,22 +117,24 @@ class ArticleStore(StoreBase):
                 updated: list[str] = []
                 if updates is not None and joined:
                     feed = s.get(FeedRow, feed_id) if feed_id is not None else None
-                    report = report_of(row, feed)
+                    report = report_of(s.get_one(ArticleRow, article_id), feed)
                     for first, match_id, watchlist in sorted(joined):  # one lock order: no deadlock
                         if add_update(s, first_match_id=first, match_id=match_id, joining=report, now=now,
                                       policy=updates, channels=(channels or {}).get(watchlist, ())):
                             updated.append(watchlist)
-                return SavedArticle(row.id, tuple(alerted), tuple(duplicates), tuple(updated))
+                return SavedArticle(article_id, tuple(alerted), tuple(duplicates), tuple(updated))
         except IntegrityError:
             return None
 
     @staticmethod
-    def _add_keys(s: Session, article_id: int | None, keys: Sequence[str]) -> None:
-        assert article_id is not None
-        known = set(s.exec(select(EntryKeyRow.key).where(col(EntryKeyRow.key).in_(list(keys)))).all())
-        for key in dict.fromkeys(keys):
-            if key not in known:
-                s.add(EntryKeyRow(key=key, article_id=article_id))
+    def _add_keys(conn: Connection, article_id: int, keys: Sequence[str]) -> None:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return
+        known = set(conn.execute(_FIND_KEYS, {"keys": wanted}).scalars())
+        new = [{"key": key, "article_id": article_id} for key in wanted if key not in known]
+        if new:
+            conn.execute(_INSERT_KEY, new)
 
     @staticmethod
     def _story_alert(s: Session, story_id: str, watchlist: str) -> int | None:

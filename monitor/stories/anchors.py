@@ -37,7 +37,7 @@ from functools import lru_cache
 from monitor.matching.entities import ROLES, Member, builtin_classes
 from monitor.matching.index import Index
 from monitor.matching.terms import Term
-from monitor.matching.text import Field, analyse, fold
+from monitor.matching.text import Analysed, Field, analyse, fold
 from monitor.types import Article
 
 STEM = 4
@@ -201,7 +201,7 @@ def _catalogue() -> _Catalogue:
     return _Catalogue(Index(terms), tuple(sources), {k: tuple(sorted(v)) for k, v in holders.items()})
 
 
-def entity_mentions(article: Article) -> tuple[list[EntityMention], frozenset[str]]:
+def entity_mentions(article: Article, doc: Analysed | None = None) -> tuple[list[EntityMention], frozenset[str]]:
     """The known entities `article` names in its title and text, and the folded words that named them.
 
     A title ("the Hungarian prime minister") stands for whoever held the office on the article's
@@ -210,7 +210,7 @@ def entity_mentions(article: Article) -> tuple[list[EntityMention], frozenset[st
     words as another counts only for a holder the article also names.
     """
     catalogue = _catalogue()
-    doc = analyse(article)
+    doc = analyse(article) if doc is None else doc
     day = article.published.date() if article.published is not None else None
     starts: dict[int, int] = {}
     for i, fld in enumerate(doc.field):

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from monitor.matching.text import Field, fold
+from monitor.matching.text import Analysed, Field, fold
 from monitor.stories.anchors import EntityMention, entity_mentions, latin, name_key
 from monitor.stories.fingerprint import Sketch, sketch
 from monitor.types import Article
@@ -246,74 +246,117 @@ class _Particulars:
     years: set[int]
 
 
+@lru_cache(maxsize=4096)
+def _gap(gap: str) -> tuple[bool, bool]:
+    """What the characters between two tokens say: (a sentence breaks here, the tokens are joined, by
+    nothing but a space or a hyphen)."""
+    return _SENTENCE_BREAK.search(gap) is not None, gap.strip() in ("", "-")
+
+
+_NO_GAP = (False, True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """What `_scan` needs to know of a token, worked out once per spelling and language."""
+
+    term: str
+    """Folded, or a number without its separators."""
+    lower: str
+    alpha: bool
+    """The token starts with a letter."""
+    capital: float | None
+    """Its lower case's Zipf value when it is capitalised (and not a number): a name if rare enough."""
+    all_caps: bool
+    short: bool
+    """A one-character term that is not a number: not weighed."""
+    weekday: int | None
+    mention: bool
+    """Capitalised and rarer than MENTION_ZIPF: a mention (see `_Particulars`)."""
+    term_alpha: bool
+    term_year: int | None
+    term_context: bool
+    """The term names what a number beside it counts (`_is_context`)."""
+
+
+@lru_cache(maxsize=200_000)
+def _word(raw: str, lang: str) -> _Word:
+    alpha = raw[0].isalpha()
+    term = _fold(raw) if alpha else raw.translate(_SEPARATORS)
+    lower = raw.lower()
+    capitalised = raw[0].isupper() and not raw.isdigit()
+    capital = _zipf(lower, lang) if capitalised else None
+    return _Word(
+        term=term, lower=lower, alpha=alpha, capital=capital, all_caps=raw.isupper(),
+        short=len(term) < 2 and not term.isdigit(),
+        weekday=WEEKDAYS.get(term) if alpha else None,
+        mention=alpha and raw[0].isupper() and _zipf(lower, lang) < MENTION_ZIPF,
+        term_alpha=bool(term) and term[0].isalpha(), term_year=_year(term), term_context=_is_context(term, lang))
+
+
 def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
           counts: dict[str, float], named: dict[str, int], words: list[str], surface: dict[str, str],
           particulars: _Particulars) -> None:
     """Add the terms of one field to `counts`, the name occurrences to `named`, folded words to `words`.
 
     `surface` keeps the first lower-case spelling of each folded term, to look its frequency up by:
-    wordfreq knows "orbán" in Hungarian, not "orban".
+    wordfreq knows "orbán" in Hungarian, not "orban". Run once per word of every article: what can
+    be is worked out once per spelling (`_word`) and per gap between words (`_gap`).
     """
     previous_name: str | None = None
-    previous: str | None = None
+    previous: _Word | None = None
     """The word or number just before, when nothing but a space or a hyphen separates them."""
     position = 0
     end = 0
     at_start = True
+    start_limit = lang in _NOUNS_CAPITALISED or all_starts
+    lead_weight, tail_weight = boost * LEAD_WEIGHT, boost
+    years, figures, mentions = particulars.years, particulars.figures, particulars.mentions
     for m in _TOKEN.finditer(text):
-        gap = text[end:m.start()]
+        begin = m.start()
+        breaks, joined = _gap(text[end:begin]) if begin != end else _NO_GAP
         end = m.end()
-        if _SENTENCE_BREAK.search(gap):
+        if breaks:
             at_start = True
-        if gap.strip() not in ("", "-"):
+        if not joined:
             previous = None
-        raw = m.group(0)
-        term = _fold(raw) if raw[0].isalpha() else raw.translate(_SEPARATORS)
+        word = _word(m.group(0), lang)
+        term = word.term
         words.append(term)
-        _note_particulars(raw, term, previous, lang, particulars)
-        previous = term
-        weight = boost * (LEAD_WEIGHT if position < lead_words else 1.0)
+        # The particulars: a year as a year, a number with the word beside it, a weekday as a figure of
+        # its own, a capitalised word as a mention.
+        if not word.alpha:
+            if word.term_year is not None:
+                years.add(word.term_year)
+            elif previous is not None and previous.term_alpha and previous.term_context:
+                figures.add(f"{previous.term}<{term}")
+        else:
+            if word.weekday is not None:
+                figures.add(f"{WEEKDAY}<{word.weekday}")
+            elif word.mention:
+                mentions.add(term)
+            if previous is not None and not previous.term_alpha and previous.term_year is None and word.term_context:
+                figures.add(f"{term}>{previous.term}")
+        previous = word
+        weight = lead_weight if position < lead_words else tail_weight
         position += 1
-        lower = raw.lower()
-        is_name = False
-        if raw[0].isupper() and not raw.isdigit():
-            limit = START_NAME_ZIPF if (at_start or all_starts or raw.isupper() or lang in _NOUNS_CAPITALISED) \
-                else MID_NAME_ZIPF
-            is_name = _zipf(lower, lang) < limit
+        is_name = word.capital is not None and word.capital < (
+            START_NAME_ZIPF if at_start or start_limit or word.all_caps else MID_NAME_ZIPF)
         at_start = False
-        if len(term) < 2 and not term.isdigit():
+        if word.short:
             previous_name = None
             continue
-        surface.setdefault(term, lower)
+        surface.setdefault(term, word.lower)
         counts[term] += weight
         if is_name:
             named[term] += 1
-            if previous_name is not None and gap.strip() in ("", "-"):
+            if previous_name is not None and joined:
                 pair = f"{previous_name} {term}"
                 counts[pair] += weight
                 named[pair] += 1
             previous_name = term
         else:
             previous_name = None
-
-
-def _note_particulars(raw: str, term: str, previous: str | None, lang: str, particulars: _Particulars) -> None:
-    """Record a capitalised word as a mention, a year as a year, a number with the word beside it, and
-    a weekday as a figure of its own."""
-    if not raw[0].isalpha():
-        year = _year(term)
-        if year is not None:
-            particulars.years.add(year)
-        elif previous is not None and previous[0].isalpha() and _is_context(previous, lang):
-            particulars.figures.add(f"{previous}<{term}")
-        return
-    weekday = WEEKDAYS.get(term)
-    if weekday is not None:
-        particulars.figures.add(f"{WEEKDAY}<{weekday}")
-    elif raw[0].isupper() and _zipf(raw.lower(), lang) < MENTION_ZIPF:
-        particulars.mentions.add(term)
-    if previous is not None and not previous[0].isalpha() and _year(previous) is None and _is_context(term, lang):
-        particulars.figures.add(f"{term}>{previous}")
 
 
 def _year(term: str) -> int | None:
@@ -350,9 +393,10 @@ def _name_rarity(term: str, lang: str, surface: dict[str, str]) -> float:
     return own
 
 
-def extract(article: Article) -> ArticleFeatures:
+def extract(article: Article, doc: Analysed | None = None) -> ArticleFeatures:
     """The features of `article`; pure, and the same for the same title, text, language and day (a
-    title such as "the Slovak prime minister" stands for whoever held the office that day)."""
+    title such as "the Slovak prime minister" stands for whoever held the office that day). `doc` is
+    `analyse(article)` when the caller has it already (the matcher reads the same)."""
     lang = wordlist_lang(article.lang)
     counts: dict[str, float] = defaultdict(float)
     named: dict[str, int] = defaultdict(int)
@@ -377,7 +421,7 @@ def extract(article: Article) -> ArticleFeatures:
     terms = tuple((t, round(w / norm, 5)) for t, w in weights)
     kept = {t for t, _ in terms}
     names = frozenset(t for t in named if t in kept)
-    mentioned, covered = entity_mentions(article)
+    mentioned, covered = entity_mentions(article, doc)
     return ArticleFeatures(terms, names, sketch(body_words or title_words), frozenset(particulars.mentions),
                            frozenset(particulars.figures), frozenset(particulars.years), lang,
                            _anchors(mentioned, covered, lang, counts, named, surface))
