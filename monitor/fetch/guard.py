@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
+from typing import Any
 
 import httpcore
+from httpcore._utils import is_socket_readable  # what AnyIOStream answers is_readable with
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -147,10 +150,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
             try:
-                return await self._inner.connect_tcp(
+                return _Stream(await self._inner.connect_tcp(
                     address, port, timeout=remaining,
                     local_address=local_address, socket_options=socket_options,
-                )
+                ))
             except httpcore.ConnectError as exc:
                 failure = exc
         assert failure is not None
@@ -166,3 +169,42 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """The backend's stream, with its socket looked up once.
+
+    Before every request, and again as every response ends, httpcore's pool asks each idle
+    connection whether its socket became readable (the server closed it). anyio answers by building
+    a dict of all the socket's attributes, a getpeername() system call among them: with a dozen
+    connections open that was a sixth of the daemon's CPU in a burst of new articles. The socket
+    stays the same for the stream's life (TLS wraps the stream, not the socket), so here the question
+    costs one poll().
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        wrapped = _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+        if wrapped._socket is None:
+            wrapped._socket = self._socket
+        return wrapped
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return is_socket_readable(self._socket)
+        if info == "socket" and self._socket is not None:
+            return self._socket
+        return self._inner.get_extra_info(info)
