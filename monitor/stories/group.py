@@ -179,8 +179,10 @@ class StoryIndex:
         self.threshold = threshold
         self._stories: dict[str, _Story] = {}
         self._members: dict[str, _Member] = {}
-        self._postings: dict[str, set[str]] = defaultdict(set)
-        self._anchor_postings: dict[str, set[str]] = defaultdict(set)
+        self._postings: dict[str, dict[str, float]] = defaultdict(dict)
+        """Term → the members whose vectors have it, with its weight there."""
+        self._anchor_postings: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+        """Anchor → the members that have it, with its weight there and the member's language."""
         self._expiry: list[tuple[datetime, str]] = []
         self._now: datetime | None = None
 
@@ -215,15 +217,16 @@ class StoryIndex:
         feats = features if features is not None else extract(article)
         self._advance(when)
         vector = feats.vector()
-        best, score, reason = self._best_story(feats, vector, _particulars(feats), when)
+        particulars = _particulars(feats)
+        best, score, reason = self._best_story(feats, vector, particulars, when)
         if best is not None and score >= self.threshold:
-            self._join(best, key, feats, vector, when)
+            self._join(best, key, feats, vector, when, particulars)
             return StoryAssignment(best.id, False, round(score, 4), reason)
         story = _Story(key, when)
         self._stories[key] = story
         if when is not None:
             heapq.heappush(self._expiry, (when, key))
-        self._join(story, key, feats, vector, when)
+        self._join(story, key, feats, vector, when, particulars)
         return StoryAssignment(key, True, round(score, 4), reason)
 
     def restore(self, article_id: str, story_id: str, features: ArticleFeatures, *,
@@ -240,7 +243,7 @@ class StoryIndex:
             self._stories[story_id] = story
             if at is not None:
                 heapq.heappush(self._expiry, (at, story_id))
-        self._join(story, article_id, features, features.vector(), at)
+        self._join(story, article_id, features, features.vector(), at, _particulars(features))
 
     def _advance(self, when: datetime | None) -> None:
         if when is None:
@@ -261,33 +264,36 @@ class StoryIndex:
                 for term in keys:
                     posting = postings.get(term)
                     if posting is not None:
-                        posting.discard(member.key)
+                        posting.pop(member.key, None)
                         if not posting:
                             del postings[term]
 
     def _join(self, story: _Story, key: str, feats: ArticleFeatures, vector: dict[str, float],
-              when: datetime | None) -> None:
-        member = _Member(key, feats, vector, when, story, _particulars(feats))
+              when: datetime | None, particulars: _Particulars) -> None:
+        member = _Member(key, feats, vector, when, story, particulars)
         story.members.append(member)
         self._members[key] = member
-        for term in vector:
-            self._postings[term].add(key)
-        for anchor in member.particulars.anchors:
-            self._anchor_postings[anchor].add(key)
+        for term, weight in vector.items():
+            self._postings[term][key] = weight
+        for anchor, weight in particulars.anchors.items():
+            self._anchor_postings[anchor][key] = (weight, particulars.lang)
 
     def _best_story(self, feats: ArticleFeatures, vector: dict[str, float], particulars: _Particulars,
                     when: datetime | None) -> tuple[_Story | None, float, str]:
         dots: dict[str, float] = defaultdict(float)
+        postings = self._postings
         for term, weight in vector.items():
-            for key in self._postings.get(term, ()):
-                dots[key] += weight * self._members[key].vector[term]
+            posting = postings.get(term)
+            if posting:
+                for key, theirs in posting.items():
+                    dots[key] += weight * theirs
         # Reports in other languages share names, not words: they are found through their anchors.
         anchor_dots: dict[str, float] = defaultdict(float)
+        lang = particulars.lang
         for anchor, weight in particulars.anchors.items():
-            for key in self._anchor_postings.get(anchor, ()):
-                theirs = self._members[key].particulars
-                if theirs.lang != particulars.lang:
-                    anchor_dots[key] += weight * theirs.anchors[anchor]
+            for key, (their_weight, their_lang) in self._anchor_postings.get(anchor, {}).items():
+                if their_lang != lang:
+                    anchor_dots[key] += weight * their_weight
         if not dots and not anchor_dots:
             return None, 0.0, "new story: no open story shares a distinctive term"
         per_story: dict[str, list[_Scored]] = defaultdict(list)
@@ -353,7 +359,7 @@ class StoryIndex:
 
 def _upper_bound(story: _Story, scored: list[_Scored]) -> float:
     """What `_story_score` can give at most: a copy's 1, or every particular agreeing and no penalty."""
-    top = heapq.nlargest(CLOSEST_MEMBERS, (max(s.dot, ANCHOR_SCALE * s.anchor_dot) for s in scored))
+    top = sorted((max(s.dot, ANCHOR_SCALE * s.anchor_dot) for s in scored), reverse=True)[:CLOSEST_MEMBERS]
     if max(s.dot for s in scored) >= DUPLICATE_FLOOR:
         return max(1.0, sum(top) / min(CLOSEST_MEMBERS, len(story.members)) + SAME_FIGURE)
     return (sum(top) + SAME_FIGURE * len(top)) / min(CLOSEST_MEMBERS, len(story.members))
