@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -214,24 +215,28 @@ def analyse(article: Article) -> Analysed:
                 key_parts.append(" |")
                 offset += 2
             segment = folded[lo:j]
-            key_pos.update(zip(accumulate((len(t) + 1 for t in segment[:-1]), initial=offset),
-                               range(base + lo, base + j), strict=True))
+            key_pos.update(zip(_key_offsets(segment, offset), range(base + lo, base + j), strict=True))
             key_parts.append(" " + " ".join(segment))
-            offset += sum(len(t) + 1 for t in segment)
+            offset += sum(map(len, segment)) + len(segment)
         if j < len(positions):  # cannot happen with the spans sentences() gives; keep every token anyway
             sent_ids.extend([len(sents)] * (len(positions) - j))
             sents.append(Sentence(fld, positions[j], len(text), base + j, len(tokens)))
             segment = folded[j:]
             key_parts.append(" |")
             offset += 2
-            key_pos.update(zip(accumulate((len(t) + 1 for t in segment[:-1]), initial=offset),
-                               range(base + j, len(tokens)), strict=True))
+            key_pos.update(zip(_key_offsets(segment, offset), range(base + j, len(tokens)), strict=True))
             key_parts.append(" " + " ".join(segment))
-            offset += sum(len(t) + 1 for t in segment)
+            offset += sum(map(len, segment)) + len(segment)
     key_parts.append(" ")
     day = article.published.date() if article.published is not None else None
     return Analysed(tuple(tokens), tuple(raw), tuple(fields), tuple(sent_ids), tuple(starts), tuple(sents),
                     lead_end, "".join(key_parts), key_pos, texts, day, primary_lang(article.lang))
+
+
+def _key_offsets(segment: list[str], offset: int) -> Iterator[int]:
+    """Where each token of a sentence's segment of `keyed` has its leading space: one space before
+    each, from `offset` (built from C-level iterators: this runs once per token of every article)."""
+    return accumulate(map((1).__add__, map(len, segment[:-1])), initial=offset)
 
 
 def _fold_many(words: list[str]) -> list[str]:
