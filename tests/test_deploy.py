@@ -95,6 +95,13 @@ def test_unit_runs_the_daemon_hardened_and_stops_gracefully() -> None:
     assert service["Restart"] == "on-failure"
 
 
+def test_unit_keeps_the_word_tables_in_the_cache_folder_systemd_makes_writable() -> None:
+    """ProtectSystem=strict leaves only the unit's own folders writable: the cache folder the story
+    features' tables are kept in (monitor.wordfreqs) is one of them, under /var/cache."""
+    [cache] = [v.split("=", 1)[1] for v in unit_values("Service", "Environment") if v.startswith("MONITOR_CACHE_DIR=")]
+    assert unit_values("Service", "CacheDirectory") == ["news-monitor"] and cache == "/var/cache/news-monitor"
+
+
 def test_unit_checks_the_configuration_before_it_starts() -> None:
     [config] = [v.split("=", 1)[1] for v in unit_values("Service", "Environment") if v.startswith("MONITOR_CONFIG=")]
     assert unit_values("Unit", "AssertPathExists") == [config]
