@@ -57,6 +57,26 @@ def fresh_pg(postgres_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+Servers = tuple[WebServer, HookSink, list[subprocess.Popen[bytes]]]
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    """The publishers' site, the alert webhook, and a list for the monitor processes a test starts:
+    whatever the test's outcome, the processes still running are killed and both servers closed."""
+    web, hook = WebServer(), HookSink()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        yield web, hook, procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        web.close()
+        hook.close()
+
+
 def libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
@@ -167,79 +187,70 @@ def tails(*logs: Path) -> str:
 
 
 @pytest.mark.slow
-def test_scheduler_and_two_workers_one_killed(tmp_path: Path, fresh_pg: str) -> None:
-    web, hook = WebServer(), HookSink()
-    procs: list[subprocess.Popen[bytes]] = []
+def test_scheduler_and_two_workers_one_killed(tmp_path: Path, fresh_pg: str, servers: Servers) -> None:
+    web, hook, procs = servers
     logs = [tmp_path / "scheduler.log", tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-    try:
-        feeds, alerting, pairs = site(web)
-        cfg = write_config(tmp_path, fresh_pg, feeds, hook)
-        upgrade = subprocess.run([*monitor_exe(), "--config", str(cfg), "db", "upgrade"], cwd=tmp_path,
-                                 capture_output=True, text=True, timeout=120)
-        assert upgrade.returncode == 0, upgrade.stderr
-        assert "job queue (Procrastinate): created" in upgrade.stdout
+    feeds, alerting, pairs = site(web)
+    cfg = write_config(tmp_path, fresh_pg, feeds, hook)
+    upgrade = subprocess.run([*monitor_exe(), "--config", str(cfg), "db", "upgrade"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "job queue (Procrastinate): created" in upgrade.stdout
 
-        procs.append(start(cfg, logs[0], "run", "--no-reload", "--extract-workers", "0"))
-        assert wait_for(lambda: "daemon_started" in logs[0].read_text(), 60), tails(*logs)
-        victim = start(cfg, logs[1], "worker", "--extract-workers", "0")
-        survivor = start(cfg, logs[2], "worker", "--extract-workers", "0")
-        procs += [victim, survivor]
+    procs.append(start(cfg, logs[0], "run", "--no-reload", "--extract-workers", "0"))
+    assert wait_for(lambda: "daemon_started" in logs[0].read_text(), 60), tails(*logs)
+    victim = start(cfg, logs[1], "worker", "--extract-workers", "0")
+    survivor = start(cfg, logs[2], "worker", "--extract-workers", "0")
+    procs += [victim, survivor]
 
-        def feed_hits() -> Counter[str]:
-            with web.lock:
-                return Counter(p.split("?")[0] for (_m, p, _h) in web.log if p.startswith("/feeds/"))
+    def feed_hits() -> Counter[str]:
+        with web.lock:
+            return Counter(p.split("?")[0] for (_m, p, _h) in web.log if p.startswith("/feeds/"))
 
-        assert wait_for(lambda: sum(feed_hits().values()) >= FEEDS // 2, 90, 0.01), tails(*logs)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(10)
-        killed_at = time.monotonic()
+    assert wait_for(lambda: sum(feed_hits().values()) >= FEEDS // 2, 90, 0.01), tails(*logs)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    killed_at = time.monotonic()
 
-        def all_polled() -> bool:
-            return query(fresh_pg, "SELECT count(*) FROM feeds WHERE polls > 0")[0][0] == FEEDS
+    def all_polled() -> bool:
+        return query(fresh_pg, "SELECT count(*) FROM feeds WHERE polls > 0")[0][0] == FEEDS
 
-        assert wait_for(all_polled, 90, 0.5), tails(*logs)
-        expected = len(alerting) + len(pairs)
-        assert wait_for(lambda: sum(alerts_by_url(hook).values()) >= expected, 60, 0.2), tails(*logs)
-        time.sleep(1.5)  # a duplicate still on its way would show up now
-        recovered_in = time.monotonic() - killed_at
+    assert wait_for(all_polled, 90, 0.5), tails(*logs)
+    expected = len(alerting) + len(pairs)
+    assert wait_for(lambda: sum(alerts_by_url(hook).values()) >= expected, 60, 0.2), tails(*logs)
+    time.sleep(1.5)  # a duplicate still on its way would show up now
+    recovered_in = time.monotonic() - killed_at
 
-        for proc in (survivor, procs[0]):
-            proc.send_signal(signal.SIGTERM)
-        assert survivor.wait(40) == 0, tails(*logs)
-        assert procs[0].wait(40) == 0, tails(*logs)
+    for proc in (survivor, procs[0]):
+        proc.send_signal(signal.SIGTERM)
+    assert survivor.wait(40) == 0, tails(*logs)
+    assert procs[0].wait(40) == 0, tails(*logs)
 
-        # Every feed fetched once in the interval; twice only if it was in the killed worker's hands.
-        hits = feed_hits()
-        assert set(hits) == {f"/feeds/{f}.xml" for f in range(FEEDS)}
-        stalled = query(fresh_pg, "SELECT (args->>'feed_id')::int FROM procrastinate_jobs "
-                                  "WHERE status = 'failed' AND task_name = 'monitor.poll_feed'")
-        in_flight = {f"/feeds/{url.rsplit('/', 1)[1]}" for (url,) in query(
-            fresh_pg, "SELECT url FROM feeds WHERE id = ANY(%s)", [row[0] for row in stalled])}
-        assert stalled, "the killed worker had no job in hand: the recovery was not exercised\n" + tails(*logs)
-        assert max(hits.values()) <= 2, hits.most_common(5)
-        twice = {path for path, n in hits.items() if n == 2}
-        assert twice <= in_flight, (twice, in_flight)
-        assert "job_stalled" in logs[0].read_text()
+    # Every feed fetched once in the interval; twice only if it was in the killed worker's hands.
+    hits = feed_hits()
+    assert set(hits) == {f"/feeds/{f}.xml" for f in range(FEEDS)}
+    stalled = query(fresh_pg, "SELECT (args->>'feed_id')::int FROM procrastinate_jobs "
+                              "WHERE status = 'failed' AND task_name = 'monitor.poll_feed'")
+    in_flight = {f"/feeds/{url.rsplit('/', 1)[1]}" for (url,) in query(
+        fresh_pg, "SELECT url FROM feeds WHERE id = ANY(%s)", [row[0] for row in stalled])}
+    assert stalled, "the killed worker had no job in hand: the recovery was not exercised\n" + tails(*logs)
+    assert max(hits.values()) <= 2, hits.most_common(5)
+    twice = {path for path, n in hits.items() if n == 2}
+    assert twice <= in_flight, (twice, in_flight)
+    assert "job_stalled" in logs[0].read_text()
 
-        # Every match alerted exactly once; a syndicated copy joined its story and did not alert again.
-        # Delivery is at-least-once: an alert the receiver accepted just before the kill, whose "sent"
-        # the dead worker never committed, is sent again under the same delivery key; no other.
-        assert resends(hook) <= 1
-        got = alerts_by_url(hook)
-        for url in alerting:
-            assert got[url] == 1, (url, got[url])
-        for first, second in pairs:
-            assert got[first] + got[second] == 1, (first, got[first], second, got[second])
-        assert set(got) <= alerting | {u for pair in pairs for u in pair}
-        print(f"killed with {len(stalled)} job(s) in hand, {len(twice)} feed(s) fetched twice, "
-              f"{sum(got.values())} alerts, all done {recovered_in:.1f} s after the kill")
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        web.close()
-        hook.close()
+    # Every match alerted exactly once; a syndicated copy joined its story and did not alert again.
+    # Delivery is at-least-once: an alert the receiver accepted just before the kill, whose "sent"
+    # the dead worker never committed, is sent again under the same delivery key; no other.
+    assert resends(hook) <= 1
+    got = alerts_by_url(hook)
+    for url in alerting:
+        assert got[url] == 1, (url, got[url])
+    for first, second in pairs:
+        assert got[first] + got[second] == 1, (first, got[first], second, got[second])
+    assert set(got) <= alerting | {u for pair in pairs for u in pair}
+    print(f"killed with {len(stalled)} job(s) in hand, {len(twice)} feed(s) fetched twice, "
+          f"{sum(got.values())} alerts, all done {recovered_in:.1f} s after the kill")
 
 
 def test_queue_schema_is_created_once_and_required(fresh_pg: str) -> None:
@@ -492,55 +503,46 @@ def test_two_senders_never_claim_the_same_alert(fresh_pg: str) -> None:
 
 
 @pytest.mark.slow
-def test_worker_applies_an_added_watchlist_and_feed_live(tmp_path: Path, fresh_pg: str) -> None:
+def test_worker_applies_an_added_watchlist_and_feed_live(tmp_path: Path, fresh_pg: str, servers: Servers) -> None:
     """Edits reach the workers, who match: a watchlist and a feed added while everything runs alert
     on the next article, without a restart; the article stored before the edit stays silent."""
-    web, hook = WebServer(), HookSink()
-    procs: list[subprocess.Popen[bytes]] = []
+    web, hook, procs = servers
     logs = [tmp_path / "scheduler.log", tmp_path / "worker.log"]
-    try:
-        rng, now = random.Random(SEED + 2), datetime.now(UTC)
-        for n, name in ((1, "old"), (2, "new")):
-            title, text = story(rng, n, False)
-            web.routes[f"/a/{n}.html"] = Route(page_html(title, f"{text} The zebrafair opened its gates."))
-            web.routes[f"/{name}.xml"] = Route(rss(name, web.base, [
-                {"id": str(n), "title": title, "path": f"/a/{n}.html", "published": now}]), "application/rss+xml")
-        cfg = write_config(tmp_path, fresh_pg, [f"{web.base}/old.xml"], hook)
-        assert subprocess.run([*monitor_exe(), "--config", str(cfg), "db", "upgrade"], cwd=tmp_path,
-                              capture_output=True, timeout=120).returncode == 0
-        procs += [start(cfg, logs[0], "run", "--extract-workers", "0"),
-                  start(cfg, logs[1], "worker", "--extract-workers", "0", "--port", "0")]
-        assert wait_for(lambda: "feed_polled" in logs[1].read_text(), 90), tails(*logs)
-        # The worker's own /healthz and /metrics: in distributed mode the polls are counted there.
-        port = re.search(r"server_listening .*port=(\d+)", logs[1].read_text())
-        assert port, tails(*logs)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=10) as answer:
-            assert answer.status == 200
-            health = json.loads(answer.read())
-            assert (health["status"], health["worker"], health["database"]) == ("ok", "running", "ok")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=10) as answer:
-            polls = re.search(r'^monitor_polls_total\{outcome="ok"\} (\S+)$', answer.read().decode(), re.M)
-        assert polls and float(polls.group(1)) >= 1
-        assert wait_for(lambda: "config_watch_started" in logs[1].read_text(), 30), tails(*logs)
-        (tmp_path / "watchlists" / "zebra.yaml").write_text("name: Zebra\nmatch: {any: [zebrafair]}\n")
-        cfg.write_text(cfg.read_text().replace(f"  - url: {web.base}/old.xml",
-                                               f"  - url: {web.base}/old.xml\n  - url: {web.base}/new.xml"))
-        assert wait_for(lambda: len(alerts_by_url(hook)) >= 1, 60), tails(*logs)
-        time.sleep(1)
-        assert alerts_by_url(hook) == Counter({f"{web.base}/a/2.html": 1})
-        assert "watchlists_added=Zebra" in logs[1].read_text()
-        # Only the scheduler writes the feeds table on a reload: the worker must not race it.
-        assert "config_reload_failed" not in logs[0].read_text() + logs[1].read_text(), tails(*logs)
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        assert [proc.wait(40) for proc in procs] == [0, 0], tails(*logs)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        web.close()
-        hook.close()
+    rng, now = random.Random(SEED + 2), datetime.now(UTC)
+    for n, name in ((1, "old"), (2, "new")):
+        title, text = story(rng, n, False)
+        web.routes[f"/a/{n}.html"] = Route(page_html(title, f"{text} The zebrafair opened its gates."))
+        web.routes[f"/{name}.xml"] = Route(rss(name, web.base, [
+            {"id": str(n), "title": title, "path": f"/a/{n}.html", "published": now}]), "application/rss+xml")
+    cfg = write_config(tmp_path, fresh_pg, [f"{web.base}/old.xml"], hook)
+    assert subprocess.run([*monitor_exe(), "--config", str(cfg), "db", "upgrade"], cwd=tmp_path,
+                          capture_output=True, timeout=120).returncode == 0
+    procs += [start(cfg, logs[0], "run", "--extract-workers", "0"),
+              start(cfg, logs[1], "worker", "--extract-workers", "0", "--port", "0")]
+    assert wait_for(lambda: "feed_polled" in logs[1].read_text(), 90), tails(*logs)
+    # The worker's own /healthz and /metrics: in distributed mode the polls are counted there.
+    port = re.search(r"server_listening .*port=(\d+)", logs[1].read_text())
+    assert port, tails(*logs)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/healthz", timeout=10) as answer:
+        assert answer.status == 200
+        health = json.loads(answer.read())
+        assert (health["status"], health["worker"], health["database"]) == ("ok", "running", "ok")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=10) as answer:
+        polls = re.search(r'^monitor_polls_total\{outcome="ok"\} (\S+)$', answer.read().decode(), re.M)
+    assert polls and float(polls.group(1)) >= 1
+    assert wait_for(lambda: "config_watch_started" in logs[1].read_text(), 30), tails(*logs)
+    (tmp_path / "watchlists" / "zebra.yaml").write_text("name: Zebra\nmatch: {any: [zebrafair]}\n")
+    cfg.write_text(cfg.read_text().replace(f"  - url: {web.base}/old.xml",
+                                           f"  - url: {web.base}/old.xml\n  - url: {web.base}/new.xml"))
+    assert wait_for(lambda: len(alerts_by_url(hook)) >= 1, 60), tails(*logs)
+    time.sleep(1)
+    assert alerts_by_url(hook) == Counter({f"{web.base}/a/2.html": 1})
+    assert "watchlists_added=Zebra" in logs[1].read_text()
+    # Only the scheduler writes the feeds table on a reload: the worker must not race it.
+    assert "config_reload_failed" not in logs[0].read_text() + logs[1].read_text(), tails(*logs)
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    assert [proc.wait(40) for proc in procs] == [0, 0], tails(*logs)
 
 
 def test_readme_scaling_out_example_loads(tmp_path: Path) -> None:
