@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from monitor import metrics
 from monitor.config import Settings
 from monitor.errors import FetchError, MonitorError
-from monitor.extract.entry import entry_article
+from monitor.extract.entry import entry_article, entry_link
 from monitor.extractor import Extractor, Prepared
 from monitor.fetch import Fetcher
 from monitor.matching import Matcher, Watchlist
@@ -35,7 +35,6 @@ from monitor.store.timeutil import utcnow
 from monitor.store.values import FeedState
 from monitor.stories import ArticleFeatures, StoryIndex, article_key
 from monitor.types import Article, FeedEntry, FetchedFeed, Match
-from monitor.urls import canonical_url
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -237,7 +236,7 @@ class Pipeline:
 
     def _unseen(self, feed: FeedState, entries: Sequence[FeedEntry]) -> list[FeedEntry]:
         """Entries the store does not know under any of their keys (first of duplicates in the feed)."""
-        keyed = [(entry, entry_keys(feed.id, _canonical(entry.link), entry.guid)) for entry in entries]
+        keyed = [(entry, entry_keys(feed.id, entry_link(entry), entry.guid)) for entry in entries]
         known = self.store.seen_keys(k for _, keys in keyed for k in keys)
         new, taken = [], set(known)
         for entry, keys in keyed:
@@ -264,7 +263,7 @@ class Pipeline:
                 self.timings.add("group", time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 saved = self.store.save_article(
-                    article, link=link, keys=entry_keys(feed.id, _canonical(entry.link), entry.guid),
+                    article, link=link, keys=entry_keys(feed.id, entry_link(entry), entry.guid),
                     feed_id=feed.id, now=now, matches=matches, alert=alert, channels=routes,
                     story_id=story.story_id, features=json.dumps(features.to_json(), separators=(",", ":")),
                     updates=self.settings.update_policy)
@@ -329,7 +328,3 @@ class Pipeline:
         except MonitorError as exc:
             log.warning("article_extract_error", extra={"article_url": link, "error": str(exc)})
             return None
-
-
-def _canonical(link: str | None) -> str | None:
-    return canonical_url(link) if link else None

@@ -170,16 +170,19 @@ def _mapped(path: Path) -> _Table | None:
 
 def _save(path: Path, table: array[int]) -> None:
     """Write the table for later processes; a cache that cannot be written is only a slower start."""
+    written: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".table-", delete=False) as out:
+            written = out.name
             out.write(_MAGIC)
             table.tofile(out)
-        os.replace(out.name, path)
+        os.replace(written, path)
     except OSError as exc:
         log.debug("wordfreq_table_not_cached", extra={"path": str(path), "error": str(exc)})
-        with suppress(OSError, UnboundLocalError):
-            os.unlink(out.name)
+        if written is not None:
+            with suppress(OSError):
+                os.unlink(written)
 
 
 @cache

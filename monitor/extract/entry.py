@@ -10,9 +10,14 @@ from monitor.types import Article, ExtractedPage, ExtractionStatus, FeedEntry
 from monitor.urls import canonical_url
 
 
+def entry_link(entry: FeedEntry) -> str | None:
+    """The entry's link in canonical form (monitor.urls), if it has one."""
+    return canonical_url(entry.link) if entry.link else None
+
+
 def entry_url(entry: FeedEntry) -> str:
     """The article's identity: its canonical link, or its guid when the entry has no link."""
-    return (canonical_url(entry.link) if entry.link else None) or f"urn:entry:{entry.guid}"
+    return entry_link(entry) or f"urn:entry:{entry.guid}"
 
 
 def entry_article(entry: FeedEntry, outlet: str | None, page: ExtractedPage | None) -> Article:
