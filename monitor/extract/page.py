@@ -20,6 +20,7 @@ from htmldate import find_date
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
 from trafilatura.utils import line_processing
 
+from monitor.extract import xpath
 from monitor.extract.lang import guess_language, page_language
 from monitor.extract.teaser import teaser_reason
 from monitor.parse.html import decode_html, html_to_text, tidy
@@ -131,6 +132,7 @@ def extract_page(
     False (the feed dates the article, and the feed's date is the one kept) skips the search for
     the page's own date, a tenth of the CPU of extracting a page: `published` is then None.
     """
+    xpath.install()  # here, not on import: bench/burst.py's peer imports this module for its options
     page = decode_html(content, encoding)
     tree = _parsed(page, url) if page.strip() else None
     document = _trafilatura(tree, url) if tree is not None else None

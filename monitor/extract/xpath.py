@@ -1,0 +1,501 @@
+"""trafilatura's XPath expressions, evaluated in Python where that gives the same elements faster.
+
+Why: about half of trafilatura's CPU on a news page goes into evaluating its XPath expressions
+(2.6 s of 5.0 s for the 300 pages of bench/burst.py), and nearly all of that into the EXSLT
+`re:test(@class, '...')` calls they are written with: libxml2 asks lxml for every element and
+every attribute tested, and lxml answers through Python each time. The same tests made directly in
+Python, on the attribute strings, with each regex's answer remembered per string (class names
+repeat all over a page, and from page to page), select the same elements 3 to 6 times faster.
+
+`compile_xpath` understands the small part of XPath 1.0 that trafilatura's expressions are written
+in: one `.//` or `//` step with predicates (`self::tag`, `@attr`, `@attr='x'`, `contains`,
+`starts-with`, `translate`, `re:test`, `not`, `and`, `or`, `[1]`), `(step)[1]`, and unions of those.
+Anything else gives None, and `install` then leaves that expression to lxml: a trafilatura upgrade
+that writes a new form is slower, never wrong. tests/test_xpath.py compares every expression it
+compiles with lxml's own answer, element by element, on the shared pages and on generated ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+Predicate = Callable[[Any], bool]
+"""A test of one element (an lxml element; lxml has no useful types for mypy)."""
+Selector = Callable[[Any], list[Any]]
+
+_TOKEN = re.compile(r"""\s*(?:(?P<lit>'[^']*'|"[^"]*")|(?P<op>\.//|//|::|[()\[\],|=@])|(?P<name>[A-Za-z_][\w.-]*(?::(?!:)[A-Za-z_][\w-]*)?|\*|\d+))""")
+_CACHE_LIMIT = 2048
+"""Attribute values remembered per test; past this the memo starts over. A page has a few hundred
+distinct class names; 2,048 short strings are about 300 KiB per test, some 60 tests in all."""
+
+
+class _Unsupported(ValueError):
+    """The expression uses XPath this module does not evaluate: lxml keeps it."""
+
+
+def _tokens(path: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos, end = 0, len(path.rstrip())
+    while pos < end:
+        m = _TOKEN.match(path, pos)
+        if m is None or m.end() == pos:
+            raise _Unsupported(f"cannot read {path[pos:pos + 20]!r}")
+        kind = m.lastgroup
+        assert kind is not None
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+class _Regex:
+    """`re:test(value, pattern, flags)` as lxml's EXSLT does it (re.search, flag 'i' for case),
+    remembering its answer per string."""
+
+    __slots__ = ("_known", "_search")
+
+    def __init__(self, pattern: str, flags: str) -> None:
+        if set(flags) - {"i"}:
+            raise _Unsupported(f"regex flags {flags!r}")
+        self._search = re.compile(pattern, re.IGNORECASE if "i" in flags else 0).search
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, value: str) -> bool:
+        known = self._known.get(value)
+        if known is None:
+            if len(self._known) >= _CACHE_LIMIT:
+                self._known.clear()
+            known = self._known[value] = self._search(value) is not None
+        return known
+
+
+def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
+    """string(@a|@b|...): the value of whichever of the attributes comes first on the element (in
+    document order, which for attributes is their order in the tag), None when it has none."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda e: e.get(name)
+    wanted = frozenset(names)
+
+    def first(e: Any) -> str | None:
+        present = [value for name in names if (value := e.get(name)) is not None]
+        if len(present) < 2:
+            return present[0] if present else None
+        for key in e.keys():  # noqa: SIM118  (iterating an element gives its children)
+            if key in wanted:
+                return str(e.get(key))
+        return None
+    return first
+
+
+class _AttrTest:
+    """A test of one attribute's value (None when the element lacks it): the tests of one attribute
+    within an `or` are merged into one, and its answer remembered per value."""
+
+    __slots__ = ("name", "test")
+
+    def __init__(self, name: str, test: Callable[[str | None], bool]) -> None:
+        self.name = name
+        self.test = test
+
+    def __call__(self, e: Any) -> bool:
+        return self.test(e.get(self.name))
+
+
+def _remembered(tests: list[Callable[[str | None], bool]]) -> Callable[[str | None], bool]:
+    known: dict[str | None, bool] = {}
+
+    def test(value: str | None) -> bool:
+        answer = known.get(value)
+        if answer is None:
+            if len(known) >= _CACHE_LIMIT:
+                known.clear()
+            answer = known[value] = any(t(value) for t in tests)
+        return answer
+    return test
+
+
+class _Step:
+    """One `.//` or `//` step with its predicates: the elements it selects from a context element."""
+
+    def __init__(self, absolute: bool, tags: tuple[str, ...] | None, predicates: list[Predicate],
+                 first_per_parent: bool = False, first_only: bool = False) -> None:
+        self.absolute = absolute
+        self.tags = tags
+        self.predicate = predicates[0] if len(predicates) == 1 else (_all(predicates) if predicates else None)
+        self.first_per_parent = first_per_parent
+        self.first_only = first_only
+
+    @property
+    def plain(self) -> bool:
+        return not (self.first_per_parent or self.first_only)
+
+    def candidates(self, context: Any, tags: tuple[str, ...] | None) -> Iterator[Any]:
+        wanted: tuple[Any, ...] = tags if tags is not None else (etree.Element,)
+        if self.absolute:  # //: every element of the document, its root element included
+            root = context.getroottree().getroot()
+            return iter(()) if root is None else iter(root.iter(*wanted))
+        return iter(context.iterdescendants(*wanted))
+
+    def __call__(self, context: Any) -> list[Any]:
+        predicate = self.predicate
+        found = self.candidates(context, self.tags)
+        if predicate is not None:
+            found = (e for e in found if predicate(e))
+        if self.first_only:
+            first = next(found, None)
+            return [] if first is None else [first]
+        selected = list(found)
+        if self.first_per_parent and len(selected) > 1:  # `[1]` in the step: the first under each parent
+            parents: set[Any] = set()
+            kept = []
+            for e in selected:
+                parent = e.getparent()
+                if parent not in parents:
+                    parents.add(parent)
+                    kept.append(e)
+            return kept
+        return selected
+
+
+def _one_pass(steps: list[_Step]) -> Selector:
+    """A union of plain steps on one axis: one walk, each element tested against each step."""
+    tags: tuple[str, ...] | None = None
+    if all(s.tags is not None for s in steps):
+        tags = tuple(dict.fromkeys(t for s in steps for t in s.tags or ()))
+    tests = [(frozenset(s.tags) if s.tags is not None else None, s.predicate) for s in steps]
+    walk = steps[0]
+
+    def select(context: Any) -> list[Any]:
+        found = []
+        for e in walk.candidates(context, tags):
+            for wanted, predicate in tests:
+                if (wanted is None or e.tag in wanted) and (predicate is None or predicate(e)):
+                    found.append(e)
+                    break
+        return found
+    return select
+
+
+def _merged(parts: list[_Step]) -> Selector:
+    """A union: each element once, in document order."""
+    def select(context: Any) -> list[Any]:
+        found: dict[Any, None] = {}
+        for part in parts:
+            found.update(dict.fromkeys(part(context)))
+        if len(found) < 2:
+            return list(found)
+        order = {e: i for i, e in enumerate(context.getroottree().getroot().iter())}
+        return sorted(found, key=order.__getitem__)
+    return select
+
+
+class _Parser:
+    def __init__(self, path: str) -> None:
+        self.tokens = _tokens(path)
+        self.pos = 0
+
+    # -- token helpers
+    def peek(self, offset: int = 0) -> tuple[str, str] | None:
+        at = self.pos + offset
+        return self.tokens[at] if at < len(self.tokens) else None
+
+    def take(self, value: str | None = None, kind: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value) or (kind is not None and token[0] != kind):
+            raise _Unsupported(f"expected {value or kind}, found {token}")
+        self.pos += 1
+        return token[1]
+
+    def at(self, value: str) -> bool:
+        token = self.peek()
+        return token is not None and token[1] == value and token[0] != "lit"
+
+    def literal(self) -> str:
+        return self.take(kind="lit")[1:-1]
+
+    # -- paths
+    def union(self) -> Selector:
+        parts = [self.path()]
+        while self.at("|"):
+            self.take("|")
+            parts.append(self.path())
+        if self.peek() is not None:
+            raise _Unsupported(f"unexpected {self.peek()}")
+        if len(parts) == 1:
+            return parts[0]
+        if all(p.plain for p in parts) and len({p.absolute for p in parts}) == 1:
+            return _one_pass(parts)
+        return _merged(parts)
+
+    def path(self) -> _Step:
+        if self.at("("):
+            self.take("(")
+            inner = self.step(first_only=True)
+            self.take(")")
+            self.take("[")
+            if self.take(kind="name") != "1":
+                raise _Unsupported("only [1] after a parenthesised path")
+            self.take("]")
+            return inner
+        return self.step()
+
+    def step(self, *, first_only: bool = False) -> _Step:
+        """One step; `first_only` for `(step)[1]`: the first element it selects, in document order."""
+        axis = self.take()
+        if axis not in (".//", "//"):
+            raise _Unsupported(f"step {axis!r}")
+        test = self.take(kind="name")
+        tags: tuple[str, ...] | None = None if test == "*" else (test,)
+        predicates: list[Predicate] = []
+        first_per_parent = False
+        while self.at("["):
+            self.take("[")
+            if first_per_parent:
+                raise _Unsupported("a predicate after [1]")
+            if self.peek() == ("name", "1") and self.peek(1) == ("op", "]"):
+                self.take()
+                first_per_parent = True
+            elif tags is None and not predicates and (found := self._tag_filter()) is not None:
+                tags = found
+            else:
+                predicates.append(self.disjunction())
+            self.take("]")
+        if self.peek() is not None and not self.at("|") and not self.at(")"):
+            raise _Unsupported("more than one step")
+        if first_only and first_per_parent:
+            raise _Unsupported("(...[1])[1]")
+        return _Step(axis == "//", tags, predicates, first_per_parent, first_only)
+
+    def _tag_filter(self) -> tuple[str, ...] | None:
+        """`[self::a or self::b ...]` as the first predicate: lxml filters those tags in C."""
+        start, names = self.pos, []
+        while self.peek() == ("name", "self") and self.peek(1) == ("op", "::"):
+            self.pos += 2
+            names.append(self.take(kind="name"))
+            if self.at("]"):
+                return tuple(names)
+            if not self.at("or"):
+                break
+            self.take("or")
+        self.pos = start
+        return None
+
+    # -- predicates
+    def disjunction(self) -> Predicate:
+        parts = [self.conjunction()]
+        while self.at("or"):
+            self.take("or")
+            parts.append(self.conjunction())
+        by_attribute: dict[str, list[Callable[[str | None], bool]]] = {}
+        others: list[Predicate] = []
+        for part in parts:
+            if isinstance(part, _AttrTest):
+                by_attribute.setdefault(part.name, []).append(part.test)
+            else:
+                others.append(part)
+        merged: list[Predicate] = [
+            _AttrTest(name, tests[0] if len(tests) == 1 and len(parts) == 1 else _remembered(tests))
+            for name, tests in by_attribute.items()]
+        merged += others
+        return merged[0] if len(merged) == 1 else _any(merged)
+
+    def conjunction(self) -> Predicate:
+        parts = [self.unary()]
+        while self.at("and"):
+            self.take("and")
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else _all(parts)
+
+    def unary(self) -> Predicate:
+        token = self.peek()
+        if token is None:
+            raise _Unsupported("unexpected end")
+        kind, value = token
+        if kind == "op" and value == "(":
+            self.take("(")
+            inner = self.disjunction()
+            self.take(")")
+            return inner
+        if value == "not" and self.peek(1) == ("op", "("):
+            self.pos += 2
+            negated = self.disjunction()
+            self.take(")")
+            return lambda e: not negated(e)
+        if value == "self" and self.peek(1) == ("op", "::"):
+            self.pos += 2
+            tag = self.take(kind="name")
+            return lambda e: bool(e.tag == tag)
+        if kind == "op" and value == ".//":
+            self.take()
+            below = self.take(kind="name")
+            if below == "*":
+                raise _Unsupported(".//*")
+            return lambda e: next(e.iterdescendants(below), None) is not None
+        if value in ("contains", "starts-with", "re:test") and self.peek(1) == ("op", "("):
+            return self.function()
+        if kind == "op" and value == "@":
+            names = self.attributes()
+            if self.at("="):
+                self.take("=")
+                expected = self.literal()
+                if len(names) == 1:
+                    return _AttrTest(names[0], lambda v: v == expected)
+                return lambda e: any(e.get(n) == expected for n in names)
+            if len(names) == 1:
+                return _AttrTest(names[0], lambda v: v is not None)
+            return lambda e: any(e.get(n) is not None for n in names)
+        if kind == "name" and self.peek(1) == ("op", "="):
+            # a child element's string value (trafilatura's `rel='me'`)
+            self.pos += 2
+            expected = self.literal()
+            return lambda e: len(e) > 0 and any("".join(c.itertext()) == expected for c in e.iterchildren(value))
+        raise _Unsupported(f"predicate at {token}")
+
+    def attributes(self) -> tuple[str, ...]:
+        names = []
+        while True:
+            self.take("@")
+            names.append(self.take(kind="name"))
+            if self.at("|") and self.peek(1) == ("op", "@"):
+                self.take("|")
+                continue
+            return tuple(names)
+
+    def string_argument(self) -> tuple[tuple[str, ...], Callable[[str], str]]:
+        """The attributes a string argument reads (string() of the first present) and what is done to
+        the value: nothing, or translate()."""
+        if self.at("translate"):
+            self.take("translate")
+            self.take("(")
+            names, inner = self.string_argument()
+            self.take(",")
+            source = self.literal()
+            self.take(",")
+            target = self.literal()
+            self.take(")")
+            # XPath's translate: the first occurrence of a character decides; one past the end of
+            # the target is removed
+            mapping: dict[str, str | None] = {}
+            for i, char in enumerate(source):
+                mapping.setdefault(char, target[i] if i < len(target) else None)
+            table = str.maketrans(mapping)
+            return names, lambda v: inner(v).translate(table)
+        return self.attributes(), _same
+
+    def function(self) -> Predicate:
+        name = self.take()
+        self.take("(")
+        names, transform = self.string_argument()
+        self.take(",")
+        argument = self.literal()
+        flags = ""
+        if self.at(","):
+            self.take(",")
+            flags = self.literal()
+        self.take(")")
+        check: Callable[[str], bool]
+        if name == "contains":
+            check = (lambda v: argument in v) if transform is _same else (lambda v: argument in transform(v))
+        elif name == "starts-with":
+            check = lambda v: transform(v).startswith(argument)  # noqa: E731
+        else:
+            regex = _Regex(argument, flags)
+            check = regex if transform is _same else (lambda v: regex(transform(v)))
+        if len(names) == 1:
+            return _AttrTest(names[0], lambda v: check(v or ""))
+        first = _first(names)
+        return lambda e: check(first(e) or "")
+
+
+def _same(value: str) -> str:
+    return value
+
+
+# The loops below, not any()/all(): a generator per element and test costs more than the test.
+def _any(parts: list[Predicate]) -> Predicate:
+    def test(e: Any) -> bool:
+        for part in parts:  # noqa: SIM110
+            if part(e):
+                return True
+        return False
+    return test
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    def test(e: Any) -> bool:
+        for part in parts:  # noqa: SIM110
+            if not part(e):
+                return False
+        return True
+    return test
+
+
+class CompiledXPath:
+    """Stands in for an lxml XPath object where trafilatura calls one on an element."""
+
+    __slots__ = ("_select", "original", "path")
+
+    def __init__(self, original: etree.XPath, select: Selector) -> None:
+        self.original = original
+        self.path = original.path
+        self._select = select
+
+    def __call__(self, context: Any, **variables: Any) -> Any:
+        if variables or not isinstance(context, etree._Element):
+            return self.original(context, **variables)
+        return self._select(context)
+
+    def __repr__(self) -> str:
+        return f"CompiledXPath({self.path!r})"
+
+
+def compile_xpath(expression: etree.XPath) -> CompiledXPath | None:
+    """The expression evaluated in Python, or None when it uses XPath outside what this module reads."""
+    if expression.path is None:
+        return None
+    try:
+        return CompiledXPath(expression, _Parser(expression.path).union())
+    except (_Unsupported, re.error) as exc:
+        log.debug("xpath_not_compiled", extra={"xpath": " ".join(expression.path.split())[:200], "reason": str(exc)})
+        return None
+
+
+_installed = False
+
+
+def install() -> int:
+    """Replace, in place, each expression of trafilatura.xpaths' lists that compiles; how many did.
+
+    The lists are shared by reference with the trafilatura modules that imported them, so they see
+    the replacements. Also gives trafilatura's HTML parser lxml's C-level element class lookup: lxml.html's
+    own calls a Python method for every element object made, a million times per 300 pages, for
+    form-element classes trafilatura never uses; the elements are HtmlElement either way.
+    """
+    global _installed
+    if _installed:
+        return 0
+    _installed = True
+    from lxml import html
+    from trafilatura import utils, xpaths
+
+    utils.HTML_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=html.HtmlElement, comment=html.HtmlComment, pi=html.HtmlProcessingInstruction,
+        entity=html.HtmlEntity))
+    replaced = 0
+    for value in vars(xpaths).values():
+        if not isinstance(value, list):
+            continue
+        for i, expression in enumerate(value):
+            # without re:test, libxml2 answers in C, faster than Python could
+            if (isinstance(expression, etree.XPath) and "re:test" in (expression.path or "")
+                    and (compiled := compile_xpath(expression)) is not None):
+                value[i] = compiled
+                replaced += 1
+    return replaced
