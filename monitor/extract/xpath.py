@@ -146,12 +146,10 @@ class _Step:
     def __call__(self, context: Any) -> list[Any]:
         predicate = self.predicate
         found = self.candidates(context, self.tags)
-        if predicate is not None:
-            found = (e for e in found if predicate(e))
         if self.first_only:
-            first = next(found, None)
+            first = next(found, None) if predicate is None else next((e for e in found if predicate(e)), None)
             return [] if first is None else [first]
-        selected = list(found)
+        selected = list(found) if predicate is None else [e for e in found if predicate(e)]
         if self.first_per_parent and len(selected) > 1:  # `[1]` in the step: the first under each parent
             parents: set[Any] = set()
             kept = []
@@ -300,11 +298,12 @@ class _Parser:
                 by_attribute.setdefault(part.name, []).append(part.test)
             else:
                 others.append(part)
-        merged: list[Predicate] = [
-            _AttrTest(name, tests[0] if len(tests) == 1 and len(parts) == 1 else _remembered(tests))
-            for name, tests in by_attribute.items()]
-        merged += others
-        return merged[0] if len(merged) == 1 else _any(merged)
+        if len(parts) == 1:
+            return parts[0]
+        if len(by_attribute) == 1 and not others:
+            name, tests = next(iter(by_attribute.items()))
+            return _AttrTest(name, _remembered(tests))
+        return _disjunction(by_attribute, others)
 
     def conjunction(self) -> Predicate:
         parts = [self.unary()]
@@ -416,6 +415,30 @@ class _Parser:
 
 def _same(value: str) -> str:
     return value
+
+
+def _disjunction(by_attribute: dict[str, list[Callable[[str | None], bool]]], others: list[Predicate]) -> Predicate:
+    """An `or` whose tests of one attribute are merged, each attribute read once and its answer
+    remembered per value; this runs for every element of every page, hence the one flat loop."""
+    groups: list[tuple[str, dict[str | None, bool], list[Callable[[str | None], bool]]]] = [
+        (name, {}, tests) for name, tests in by_attribute.items()]
+
+    def test(e: Any) -> bool:
+        get = e.get
+        for name, known, tests in groups:
+            value = get(name)
+            answer = known.get(value)
+            if answer is None:
+                if len(known) >= _CACHE_LIMIT:
+                    known.clear()
+                answer = known[value] = any(t(value) for t in tests)
+            if answer:
+                return True
+        for other in others:  # noqa: SIM110  (see below)
+            if other(e):
+                return True
+        return False
+    return test
 
 
 # The loops below, not any()/all(): a generator per element and test costs more than the test.
