@@ -9,7 +9,7 @@ groups, matches against the shipped watchlists, stores and delivers (console to 
 
 Reported: wall time; CPU of the main process plus the extraction workers (read from /proc before the
 pool shuts down); peak memory: the sum of the PSS of the main process, the forkserver and the
-workers, sampled every 0.2 s (PSS splits pages that forked processes share), and each one's VmHWM.
+workers, sampled every 0.5 s (PSS splits pages that forked processes share), and each one's VmHWM.
 The benchmark's own parts are kept out of the CPU: the web server runs in a process of its own
 (serving the pages is the publishers' work, not the monitor's), and the memory sampler's thread
 subtracts its own CPU (reading smaps_rollup costs kernel time). The peer, in a fresh process of its
@@ -91,8 +91,12 @@ def _pss(pid: int) -> int:
 
 
 class _PssPeak(threading.Thread):
-    """Samples the summed PSS of the main process, the forkserver and the workers every 0.2 s: the
-    peak memory the whole monitor takes, without counting shared pages once per process."""
+    """Samples the summed PSS of the main process, the forkserver and the workers every 0.5 s: the
+    peak memory the whole monitor takes, without counting shared pages once per process.
+
+    Not more often: the kernel walks every page of a process to answer smaps_rollup, 20 ms of CPU a
+    round for the four, taken from the two cores the burst is timed on (0.4 s a burst at 0.2 s).
+    Memory climbs to a plateau over the burst's seconds, which 0.5 s samples still see."""
 
     def __init__(self, pipeline: object) -> None:
         super().__init__(daemon=True)
@@ -105,7 +109,7 @@ class _PssPeak(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.2):
+        while not self.done.wait(0.5):
             server = _forkserver_pid()
             named = {"main": os.getpid(), **({"forkserver": server} if server else {}),
                      **{f"worker {pid}": pid for pid in _workers(self.pipeline)}}

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpcore
 import pytest
 
 from monitor.config import FetchSettings
 from monitor.fetch import Fetcher
+from monitor.fetch.transport import _Pool
 from monitor.types import NotModified
 
 
@@ -102,3 +104,54 @@ def test_a_connection_the_server_closed_is_noticed_before_it_is_reused() -> None
         httpd.server_close()
     assert len(results) == 5 and not any(isinstance(r, NotModified) for r in results)
     assert _Counting.connections == 5  # each closed connection was noticed, and a new one made
+
+
+def _pool_run(pool_class: type[httpcore.AsyncConnectionPool], urls: list[str], *, max_connections: int,
+              max_keepalive: int) -> list[int]:
+    async def run() -> list[int]:
+        async with pool_class(max_connections=max_connections, max_keepalive_connections=max_keepalive) as pool:
+            async def one(url: str) -> int:
+                response = await pool.request("GET", url)
+                assert len(pool.connections) <= max_connections
+                return response.status
+            return list(await asyncio.gather(*(one(u) for u in urls)))
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("max_keepalive", [4, 1])
+def test_the_linear_pool_pass_serves_a_queue_like_httpcores(server: _Counting, max_keepalive: int) -> None:
+    """monitor.fetch.transport._Pool makes httpcore's decisions in one pass instead of one per
+    queued request: 60 requests queued on 4 connections all get answered, on no more connections
+    than httpcore's own pool opens for the same queue."""
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    urls = [f"{base}/feed/{i}.xml" for i in range(60)]
+    assert _pool_run(_Pool, urls, max_connections=4, max_keepalive=max_keepalive) == [200] * 60
+    ours = _Counting.connections
+    _Counting.connections = 0
+    assert _pool_run(httpcore.AsyncConnectionPool, urls, max_connections=4, max_keepalive=max_keepalive) == [200] * 60
+    assert ours <= max(4, _Counting.connections)
+    assert ours < 60 if max_keepalive == 4 else ours >= 4  # kept alive and reused; or closed as surplus
+
+
+def test_the_linear_pool_pass_makes_room_for_another_origin(server: _Counting) -> None:
+    """A full pool of idle connections to one origin closes one of them for a request to another."""
+    other = _Counting(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        first = [f"http://127.0.0.1:{server.server_address[1]}/feed/{i}.xml" for i in range(6)]
+        second = [f"http://127.0.0.1:{other.server_address[1]}/feed/{i}.xml" for i in range(6)]
+
+        async def run() -> list[int]:
+            async with _Pool(max_connections=2, max_keepalive_connections=2) as pool:
+                statuses = [r.status for r in await asyncio.gather(*(pool.request("GET", u) for u in first[:2]))]
+                assert len(pool.connections) == 2 and all(c.is_idle() for c in pool.connections)
+                # full of idle connections to the first origin: one must make way, not wait for ever
+                response = await asyncio.wait_for(pool.request("GET", second[0]), 5)
+                assert len(pool.connections) == 2
+                results = await asyncio.gather(*(pool.request("GET", u) for u in first[2:] + second[1:]))
+                assert len(pool.connections) <= 2
+                return [*statuses, response.status, *(r.status for r in results)]
+        assert asyncio.run(run()) == [200] * 12
+    finally:
+        other.shutdown()
+        other.server_close()
