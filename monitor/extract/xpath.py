@@ -83,14 +83,26 @@ def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
         return lambda e: e.get(name)
     wanted = frozenset(names)
 
-    def first(e: Any) -> str | None:
-        present = [value for name in names if (value := e.get(name)) is not None]
-        if len(present) < 2:
-            return present[0] if present else None
+    def in_tag_order(e: Any) -> str | None:
         for key in e.keys():  # noqa: SIM118  (iterating an element gives its children)
             if key in wanted:
                 return str(e.get(key))
         return None
+
+    if len(names) == 2:
+        a, b = names
+
+        def first_of_two(e: Any) -> str | None:
+            x: str | None = e.get(a)
+            y: str | None = e.get(b)
+            if x is None:
+                return y
+            return x if y is None else in_tag_order(e)
+        return first_of_two
+
+    def first(e: Any) -> str | None:
+        present = [value for name in names if (value := e.get(name)) is not None]
+        return (present[0] if present else None) if len(present) < 2 else in_tag_order(e)
     return first
 
 
@@ -106,6 +118,21 @@ class _AttrTest:
 
     def __call__(self, e: Any) -> bool:
         return self.test(e.get(self.name))
+
+
+class _FirstTest:
+    """A test of string(@a|@b): the value of whichever attribute comes first in the tag. Merged like
+    `_AttrTest` with the other tests of the same attributes in an `or`."""
+
+    __slots__ = ("first", "names", "test")
+
+    def __init__(self, names: tuple[str, ...], test: Callable[[str | None], bool]) -> None:
+        self.names = names
+        self.first = _first(names)
+        self.test = test
+
+    def __call__(self, e: Any) -> bool:
+        return self.test(self.first(e))
 
 
 def _remembered(tests: list[Callable[[str | None], bool]]) -> Callable[[str | None], bool]:
@@ -291,19 +318,22 @@ class _Parser:
         while self.at("or"):
             self.take("or")
             parts.append(self.conjunction())
+        if len(parts) == 1:
+            return parts[0]
         by_attribute: dict[str, list[Callable[[str | None], bool]]] = {}
+        by_first: dict[tuple[str, ...], list[Callable[[str | None], bool]]] = {}
         others: list[Predicate] = []
         for part in parts:
             if isinstance(part, _AttrTest):
                 by_attribute.setdefault(part.name, []).append(part.test)
+            elif isinstance(part, _FirstTest):
+                by_first.setdefault(part.names, []).append(part.test)
             else:
                 others.append(part)
-        if len(parts) == 1:
-            return parts[0]
-        if len(by_attribute) == 1 and not others:
+        if len(by_attribute) == 1 and not by_first and not others:
             name, tests = next(iter(by_attribute.items()))
             return _AttrTest(name, _remembered(tests))
-        return _disjunction(by_attribute, others)
+        return _disjunction(by_attribute, by_first, others)
 
     def conjunction(self) -> Predicate:
         parts = [self.unary()]
@@ -409,24 +439,31 @@ class _Parser:
             check = regex if transform is _same else (lambda v: regex(transform(v)))
         if len(names) == 1:
             return _AttrTest(names[0], lambda v: check(v or ""))
-        first = _first(names)
-        return lambda e: check(first(e) or "")
+        return _FirstTest(names, lambda v: check(v or ""))
 
 
 def _same(value: str) -> str:
     return value
 
 
-def _disjunction(by_attribute: dict[str, list[Callable[[str | None], bool]]], others: list[Predicate]) -> Predicate:
-    """An `or` whose tests of one attribute are merged, each attribute read once and its answer
-    remembered per value; this runs for every element of every page, hence the one flat loop."""
-    groups: list[tuple[str, dict[str | None, bool], list[Callable[[str | None], bool]]]] = [
-        (name, {}, tests) for name, tests in by_attribute.items()]
+_Tests = list[Callable[[str | None], bool]]
+
+
+def _disjunction(by_attribute: dict[str, list[Callable[[str | None], bool]]],
+                 by_first: dict[tuple[str, ...], list[Callable[[str | None], bool]]],
+                 others: list[Predicate]) -> Predicate:
+    """An `or` whose tests of one attribute (or of the first of some) are merged, each value read
+    once and the answer remembered per value; this runs for every element of every page, hence
+    the one flat loop."""
+    # (attribute, None, ...) reads one attribute; ("", reader, ...) the first of several
+    groups: list[tuple[str, Callable[[Any], str | None] | None, dict[str | None, bool], _Tests]] = [
+        (name, None, {}, tests) for name, tests in by_attribute.items()]
+    groups += [("", _first(names), {}, tests) for names, tests in by_first.items()]
 
     def test(e: Any) -> bool:
         get = e.get
-        for name, known, tests in groups:
-            value = get(name)
+        for name, read, known, tests in groups:
+            value = get(name) if read is None else read(e)
             answer = known.get(value)
             if answer is None:
                 if len(known) >= _CACHE_LIMIT:
