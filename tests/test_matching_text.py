@@ -35,8 +35,10 @@ def test_analyse_marks_fields_sentences_and_the_lead() -> None:
     assert doc.field[doc.tokens.index("orban")] == Field.URL
     assert doc.field[doc.tokens.index("news")] == Field.OUTLET
     # every key position points at the space before its token, and sentences are fenced with " |"
-    for offset, i in doc.key_pos.items():
+    assert len(doc.key_offsets) == len(doc.tokens) and list(doc.key_offsets) == sorted(doc.key_offsets)
+    for i, offset in enumerate(doc.key_offsets):
         assert doc.keyed[offset + 1: offset + 1 + len(doc.tokens[i])] == doc.tokens[i]
+        assert doc.token_at(offset) == i and doc.token_at(offset + 1) is None
     assert " here | one | two two |" in doc.keyed
 
 

@@ -42,10 +42,10 @@ class Index:
         out: dict[int, set[RawHit]] = {}
         if self._automaton is None:
             return {}
-        key_pos = doc.key_pos
+        token_at = doc.token_at
         lang = doc.lang
         for end, (length, found) in self._automaton.iter(doc.keyed):
-            i = key_pos.get(end - length + 1)
+            i = token_at(end - length + 1)
             if i is None:
                 continue
             for source, member, term in found:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import accumulate
+from typing import NamedTuple
 
 from monitor.types import Article
 
@@ -119,8 +122,9 @@ LEAD_SENTENCES = 3
 LEAD_CHARS = 400
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """A NamedTuple, not a dataclass: hundreds are made per article, and sent between processes."""
+
     field: int
     start: int
     end: int
@@ -148,8 +152,9 @@ class Analysed:
     lead_end: int
     """tokens[:lead_end] are the lead: the title and the first sentences of the text."""
     keyed: str
-    key_pos: dict[int, int]
-    """Offset in `keyed` of the space before a token → the token's index."""
+    key_offsets: array[int]
+    """Offset in `keyed` of the space before each token, in token order (so increasing): an array,
+    not a dict of offset → index, to be cheap to build, to pickle and to send between processes."""
     texts: tuple[str, str, str, str]
     """The original title, text, url and outlet."""
     day: date | None
@@ -157,6 +162,11 @@ class Analysed:
 
     def in_lead(self, i: int) -> bool:
         return i < self.lead_end
+
+    def token_at(self, offset: int) -> int | None:
+        """The index of the token whose leading space is at `offset` in `keyed`, if one is."""
+        i = bisect_left(self.key_offsets, offset)
+        return i if i < len(self.key_offsets) and self.key_offsets[i] == offset else None
 
     def sentence_text(self, s: int, limit: int = 300) -> str:
         sent = self.sentences[s]
@@ -180,7 +190,7 @@ def analyse(article: Article) -> Analysed:
     starts: list[int] = []
     sents: list[Sentence] = []
     key_parts: list[str] = []
-    key_pos: dict[int, int] = {}
+    key_offsets = array("q")
     offset = 0
     lead_end = 0
     texts = (article.title or "", article.text or "", article.url or "", article.outlet or "")
@@ -215,7 +225,7 @@ def analyse(article: Article) -> Analysed:
                 key_parts.append(" |")
                 offset += 2
             segment = folded[lo:j]
-            key_pos.update(zip(_key_offsets(segment, offset), range(base + lo, base + j), strict=True))
+            key_offsets.extend(_key_offsets(segment, offset))
             key_parts.append(" " + " ".join(segment))
             offset += sum(map(len, segment)) + len(segment)
         if j < len(positions):  # cannot happen with the spans sentences() gives; keep every token anyway
@@ -224,13 +234,13 @@ def analyse(article: Article) -> Analysed:
             segment = folded[j:]
             key_parts.append(" |")
             offset += 2
-            key_pos.update(zip(_key_offsets(segment, offset), range(base + j, len(tokens)), strict=True))
+            key_offsets.extend(_key_offsets(segment, offset))
             key_parts.append(" " + " ".join(segment))
             offset += sum(map(len, segment)) + len(segment)
     key_parts.append(" ")
     day = article.published.date() if article.published is not None else None
     return Analysed(tuple(tokens), tuple(raw), tuple(fields), tuple(sent_ids), tuple(starts), tuple(sents),
-                    lead_end, "".join(key_parts), key_pos, texts, day, primary_lang(article.lang))
+                    lead_end, "".join(key_parts), key_offsets, texts, day, primary_lang(article.lang))
 
 
 def _key_offsets(segment: list[str], offset: int) -> Iterator[int]:
