@@ -74,3 +74,15 @@ def test_different_story_of_the_same_kind_is_not_a_copy() -> None:
     index.add(Article(url="u1", title=rows["b1"]["title"], text=rows["b1"]["text"], id="b1"))
     second = index.add(Article(url="u2", title=rows["c1"]["title"], text=rows["c1"]["text"], id="c1"))
     assert second.is_new and second.story_id == "c1"
+
+
+def test_shingle_hashes_are_the_stored_ones() -> None:
+    """Sketches are stored with each article and compared after restarts and upgrades: a shingle's
+    hash must stay the first 8 bytes of blake2b over its UTF-8, read big-endian."""
+    import hashlib
+
+    words = ["orban", "arrives", "in", "moscow", "for", "talks", "with", "putin"]
+    expected = sorted(int.from_bytes(hashlib.blake2b(" ".join(words[i:i + 4]).encode(), digest_size=8).digest(), "big")
+                      for i in range(len(words) - 3))
+    assert sketch(words).hashes == tuple(expected) and sketch(words).shingles == 5
+    assert sketch(["moskvě"]).hashes == (int.from_bytes(hashlib.blake2b("moskvě".encode(), digest_size=8).digest(), "big"),)

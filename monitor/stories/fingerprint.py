@@ -40,8 +40,8 @@ class Sketch:
         object.__setattr__(self, "members", frozenset(self.hashes))
 
 
-def _hash(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
+_blake2b = hashlib.blake2b
+_from_bytes = int.from_bytes
 
 
 def sketch(words: Sequence[str], *, k: int = SKETCH_SIZE, n: int = SHINGLE) -> Sketch:
@@ -52,8 +52,12 @@ def sketch(words: Sequence[str], *, k: int = SKETCH_SIZE, n: int = SHINGLE) -> S
     """
     if not words:
         return Sketch((), 0)
-    grams = {" ".join(words)} if len(words) < n else {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
-    hashes = heapq.nsmallest(k, {_hash(g) for g in grams})
+    # A shingle's hash: the first 8 bytes of its UTF-8's blake2b, big-endian (stored sketches depend on
+    # it). Shingles from zip of shifted lists, hashed inline: a thousand an article, and slicing and
+    # a function call per shingle were a fifth of the cost (the shifted lists are shorter: strict=False).
+    grams = {" ".join(words)} if len(words) < n else set(map(" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
+    hashes = heapq.nsmallest(k, {_from_bytes(_blake2b(g.encode("utf-8"), digest_size=8).digest(), "big")
+                                 for g in grams})
     return Sketch(tuple(hashes), len(grams))
 
 
