@@ -54,25 +54,70 @@ def _tokens(path: str) -> list[tuple[str, str]]:
     return out
 
 
-class _Regex:
-    """`re:test(value, pattern, flags)` as lxml's EXSLT does it (re.search, flag 'i' for case),
-    remembering its answer per string."""
+def _regex_flags(flags: str) -> int:
+    """lxml's EXSLT re:test takes flag 'i' for case and runs re.search."""
+    if set(flags) - {"i"}:
+        raise _Unsupported(f"regex flags {flags!r}")
+    return re.IGNORECASE if flags else 0
 
-    __slots__ = ("_known", "_search")
 
-    def __init__(self, pattern: str, flags: str) -> None:
-        if set(flags) - {"i"}:
-            raise _Unsupported(f"regex flags {flags!r}")
-        self._search = re.compile(pattern, re.IGNORECASE if "i" in flags else 0).search
-        self._known: dict[str, bool] = {}
+def _regex(pattern: str, flags: str) -> str:
+    """`re:test(value, pattern, flags)`'s pattern as one alternative of a combined regex."""
+    re.compile(pattern, _regex_flags(flags))  # a bad pattern is lxml's to report, at evaluation
+    if _UNCOMBINABLE.search(pattern):
+        raise _Unsupported(f"pattern {pattern!r} cannot be one alternative of several")
+    return f"(?i:{pattern})" if flags else f"(?:{pattern})"
 
-    def __call__(self, value: str) -> bool:
-        known = self._known.get(value)
-        if known is None:
-            if len(self._known) >= _CACHE_LIMIT:
-                self._known.clear()
-            known = self._known[value] = self._search(value) is not None
-        return known
+
+_UNCOMBINABLE = re.compile(r"\\[1-9]|\(\?P|\(\?[aiLmsux]+\)")
+"""Back-references, named groups and global inline flags change meaning inside an alternation."""
+
+
+class _ValueTests:
+    """What an `or` asks of one string value (an attribute's, or the first of some attributes'),
+    kept as data so that all of it runs as one test: a set lookup for the equalities, one regex for
+    all the re:tests, and so on, with the answer remembered per value."""
+
+    __slots__ = ("contains", "equal", "others", "patterns", "present", "starts")
+
+    def __init__(self, *, equal: Sequence[str] = (), contains: Sequence[str] = (), starts: Sequence[str] = (),
+                 patterns: Sequence[str] = (), present: bool = False,
+                 others: Sequence[Callable[[str], bool]] = ()) -> None:
+        self.equal = tuple(equal)
+        self.contains = tuple(contains)
+        self.starts = tuple(starts)
+        self.patterns = tuple(patterns)
+        self.present = present
+        self.others = tuple(others)
+
+    def __or__(self, other: _ValueTests) -> _ValueTests:
+        return _ValueTests(equal=self.equal + other.equal, contains=self.contains + other.contains,
+                           starts=self.starts + other.starts, patterns=self.patterns + other.patterns,
+                           present=self.present or other.present, others=self.others + other.others)
+
+    def compile(self) -> Callable[[str | None], bool]:
+        equal, contains, starts, others = frozenset(self.equal), self.contains, self.starts, self.others
+        search = re.compile("|".join(self.patterns)).search if self.patterns else None
+
+        def on_string(v: str) -> bool:
+            # what string() of the attribute is asked: a missing attribute reads as ""
+            return (any(c in v for c in contains) or v.startswith(starts)
+                    or (search is not None and search(v) is not None) or any(o(v) for o in others))
+
+        missing = on_string("")  # an absent attribute equals nothing and is not present
+        present = self.present
+        known: dict[str, bool] = {}
+
+        def test(value: str | None) -> bool:
+            if value is None:
+                return missing
+            answer = known.get(value)
+            if answer is None:
+                if len(known) >= _CACHE_LIMIT:
+                    known.clear()
+                answer = known[value] = present or value in equal or on_string(value)
+            return answer
+        return test
 
 
 def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
@@ -107,45 +152,38 @@ def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
 
 
 class _AttrTest:
-    """A test of one attribute's value (None when the element lacks it): the tests of one attribute
-    within an `or` are merged into one, and its answer remembered per value."""
+    """Tests of one attribute's value (None when the element lacks it): merged with the other tests
+    of the same attribute within an `or`."""
 
-    __slots__ = ("name", "test")
+    __slots__ = ("_test", "name", "tests")
 
-    def __init__(self, name: str, test: Callable[[str | None], bool]) -> None:
+    def __init__(self, name: str, tests: _ValueTests) -> None:
         self.name = name
-        self.test = test
+        self.tests = tests
+        self._test: Callable[[str | None], bool] | None = None
 
     def __call__(self, e: Any) -> bool:
-        return self.test(e.get(self.name))
+        if self._test is None:
+            self._test = self.tests.compile()
+        return self._test(e.get(self.name))
 
 
 class _FirstTest:
-    """A test of string(@a|@b): the value of whichever attribute comes first in the tag. Merged like
+    """Tests of string(@a|@b): the value of whichever attribute comes first in the tag. Merged like
     `_AttrTest` with the other tests of the same attributes in an `or`."""
 
-    __slots__ = ("first", "names", "test")
+    __slots__ = ("_test", "first", "names", "tests")
 
-    def __init__(self, names: tuple[str, ...], test: Callable[[str | None], bool]) -> None:
+    def __init__(self, names: tuple[str, ...], tests: _ValueTests) -> None:
         self.names = names
         self.first = _first(names)
-        self.test = test
+        self.tests = tests
+        self._test: Callable[[str | None], bool] | None = None
 
     def __call__(self, e: Any) -> bool:
-        return self.test(self.first(e))
-
-
-def _remembered(tests: list[Callable[[str | None], bool]]) -> Callable[[str | None], bool]:
-    known: dict[str | None, bool] = {}
-
-    def test(value: str | None) -> bool:
-        answer = known.get(value)
-        if answer is None:
-            if len(known) >= _CACHE_LIMIT:
-                known.clear()
-            answer = known[value] = any(t(value) for t in tests)
-        return answer
-    return test
+        if self._test is None:
+            self._test = self.tests.compile()
+        return self._test(self.first(e))
 
 
 class _Step:
@@ -320,19 +358,19 @@ class _Parser:
             parts.append(self.conjunction())
         if len(parts) == 1:
             return parts[0]
-        by_attribute: dict[str, list[Callable[[str | None], bool]]] = {}
-        by_first: dict[tuple[str, ...], list[Callable[[str | None], bool]]] = {}
+        by_attribute: dict[str, _ValueTests] = {}
+        by_first: dict[tuple[str, ...], _ValueTests] = {}
         others: list[Predicate] = []
         for part in parts:
             if isinstance(part, _AttrTest):
-                by_attribute.setdefault(part.name, []).append(part.test)
+                by_attribute[part.name] = by_attribute[part.name] | part.tests if part.name in by_attribute else part.tests
             elif isinstance(part, _FirstTest):
-                by_first.setdefault(part.names, []).append(part.test)
+                by_first[part.names] = by_first[part.names] | part.tests if part.names in by_first else part.tests
             else:
                 others.append(part)
         if len(by_attribute) == 1 and not by_first and not others:
             name, tests = next(iter(by_attribute.items()))
-            return _AttrTest(name, _remembered(tests))
+            return _AttrTest(name, tests)
         return _disjunction(by_attribute, by_first, others)
 
     def conjunction(self) -> Predicate:
@@ -375,10 +413,10 @@ class _Parser:
                 self.take("=")
                 expected = self.literal()
                 if len(names) == 1:
-                    return _AttrTest(names[0], lambda v: v == expected)
+                    return _AttrTest(names[0], _ValueTests(equal=[expected]))
                 return lambda e: any(e.get(n) == expected for n in names)
             if len(names) == 1:
-                return _AttrTest(names[0], lambda v: v is not None)
+                return _AttrTest(names[0], _ValueTests(present=True))
             return lambda e: any(e.get(n) is not None for n in names)
         if kind == "name" and self.peek(1) == ("op", "="):
             # a child element's string value (trafilatura's `rel='me'`)
@@ -429,47 +467,41 @@ class _Parser:
             self.take(",")
             flags = self.literal()
         self.take(")")
-        check: Callable[[str], bool]
-        if name == "contains":
-            check = (lambda v: argument in v) if transform is _same else (lambda v: argument in transform(v))
+        tests: _ValueTests
+        if transform is not _same:  # translate(): tested on the translated value
+            if name == "contains":
+                tests = _ValueTests(others=[lambda v: argument in transform(v)])
+            elif name == "starts-with":
+                tests = _ValueTests(others=[lambda v: transform(v).startswith(argument)])
+            else:
+                search = re.compile(argument, _regex_flags(flags)).search
+                tests = _ValueTests(others=[lambda v: search(transform(v)) is not None])
+        elif name == "contains":
+            tests = _ValueTests(contains=[argument])
         elif name == "starts-with":
-            check = lambda v: transform(v).startswith(argument)  # noqa: E731
+            tests = _ValueTests(starts=[argument])
         else:
-            regex = _Regex(argument, flags)
-            check = regex if transform is _same else (lambda v: regex(transform(v)))
-        if len(names) == 1:
-            return _AttrTest(names[0], lambda v: check(v or ""))
-        return _FirstTest(names, lambda v: check(v or ""))
+            tests = _ValueTests(patterns=[_regex(argument, flags)])
+        return _AttrTest(names[0], tests) if len(names) == 1 else _FirstTest(names, tests)
 
 
 def _same(value: str) -> str:
     return value
 
 
-_Tests = list[Callable[[str | None], bool]]
-
-
-def _disjunction(by_attribute: dict[str, list[Callable[[str | None], bool]]],
-                 by_first: dict[tuple[str, ...], list[Callable[[str | None], bool]]],
+def _disjunction(by_attribute: dict[str, _ValueTests], by_first: dict[tuple[str, ...], _ValueTests],
                  others: list[Predicate]) -> Predicate:
     """An `or` whose tests of one attribute (or of the first of some) are merged, each value read
-    once and the answer remembered per value; this runs for every element of every page, hence
-    the one flat loop."""
-    # (attribute, None, ...) reads one attribute; ("", reader, ...) the first of several
-    groups: list[tuple[str, Callable[[Any], str | None] | None, dict[str | None, bool], _Tests]] = [
-        (name, None, {}, tests) for name, tests in by_attribute.items()]
-    groups += [("", _first(names), {}, tests) for names, tests in by_first.items()]
+    once; this runs for every element of every page, hence the one flat loop."""
+    # (attribute, None, test) reads one attribute; ("", reader, test) the first of several
+    groups: list[tuple[str, Callable[[Any], str | None] | None, Callable[[str | None], bool]]] = [
+        (name, None, tests.compile()) for name, tests in by_attribute.items()]
+    groups += [("", _first(names), tests.compile()) for names, tests in by_first.items()]
 
     def test(e: Any) -> bool:
         get = e.get
-        for name, read, known, tests in groups:
-            value = get(name) if read is None else read(e)
-            answer = known.get(value)
-            if answer is None:
-                if len(known) >= _CACHE_LIMIT:
-                    known.clear()
-                answer = known[value] = any(t(value) for t in tests)
-            if answer:
+        for name, read, check in groups:
+            if check(get(name) if read is None else read(e)):
                 return True
         for other in others:  # noqa: SIM110  (see below)
             if other(e):
