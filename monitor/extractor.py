@@ -210,7 +210,8 @@ def _article(content: bytes, url: str, encoding: str | None, entry: FeedEntry,
              outlet: str | None) -> tuple[Prepared, float, float]:
     started = time.thread_time()
     page = extract_page(content, url=url, feed_summary=entry.summary, feed_title=entry.title, encoding=encoding,
-                        need_date=entry.published is None)  # the feed's date wins
+                        need_date=entry.published is None,  # the feed's date wins
+                        need_author=entry.author is None)  # and so does its author
     article = entry_article(entry, outlet, page)
     extracted = time.thread_time()
     prepared = _prepared(article)

@@ -284,6 +284,17 @@ def test_need_date_false_skips_only_the_date() -> None:
     assert undated == replace(full, published=None)
 
 
+def test_need_author_false_skips_only_the_byline() -> None:
+    """The feed names the author: the page's byline is not looked for (a byline in the page's text,
+    not its metadata, is what costs: trafilatura walks a copy of the whole page for it)."""
+    html = article_html(PARAGRAPHS, before='<p class="byline">By Ann Writer and Bo Reporter</p>')
+    html = html.replace('<meta name="author" content="Ann Writer">', "").encode()
+    full = extract_page(html, url="https://gazette.example.com/news/budget")
+    anonymous = extract_page(html, url="https://gazette.example.com/news/budget", need_author=False)
+    assert full.author and "Ann Writer" in full.author and anonymous.author is None
+    assert anonymous == replace(full, author=None)
+
+
 @pytest.mark.skipif(not EXTRACTION.is_dir(), reason=f"shared extraction data not found at {EXTRACTION}")
 def test_metadata_agrees_with_trafilatura() -> None:
     """page._metadata repeats trafilatura's extract_metadata for the fields we keep: an upgrade of

@@ -76,8 +76,11 @@ def _top_words(path: str) -> list[str]:
 
 
 def _script_language(text: str) -> str | None:
+    sample = text[:4000]
+    if not sample or max(sample) < "\u0370":  # nothing past Latin: none of the scripts below
+        return None
     counts: Counter[str] = Counter()
-    for char in text[:4000]:
+    for char in sample:
         if char.isalpha():
             name = unicodedata.name(char, "")
             counts[name.split(" ")[0]] += 1

@@ -80,7 +80,7 @@ class _Metadata:
     date: str | None = None
 
 
-def _metadata(tree: Any, url: str, *, need_date: bool) -> _Metadata:
+def _metadata(tree: Any, url: str, *, need_date: bool, need_author: bool = True) -> _Metadata:
     """Title, author and date as trafilatura's `extract_metadata` finds them, without what we do not
     use: its site name, categories, tags and licence cost about a third of its time, and htmldate's
     date search up to half of it, wasted when the feed already dates the article.
@@ -96,7 +96,7 @@ def _metadata(tree: Any, url: str, *, need_date: bool) -> _Metadata:
         with suppress(Exception):  # trafilatura's JSON-LD reader on malformed data; the other sources remain
             found = extract_meta_json(tree, found)
         title = found.title or extract_title(tree)
-        author = found.author or extract_author(tree)
+        author = (found.author or extract_author(tree)) if need_author else None
         date = find_date(tree, url=found.url or extract_url(tree, url or None), **_DATE_PARAMS) if need_date else None
     except Exception as exc:  # lxml and trafilatura internals on hostile markup; the page just gives nothing
         log.warning("metadata_failed", extra={"article_url": url, "error": f"{type(exc).__name__}: {exc}"})
@@ -123,6 +123,7 @@ def extract_page(
     feed_title: str = "",
     encoding: str | None = None,
     need_date: bool = True,
+    need_author: bool = True,
 ) -> ExtractedPage:
     """Title, text, author, date and language of an article page, and how much of it we got.
 
@@ -131,13 +132,15 @@ def extract_page(
     tell a teaser (the page gave less) and as the text when the page gives nothing. `need_date`
     False (the feed dates the article, and the feed's date is the one kept) skips the search for
     the page's own date, a tenth of the CPU of extracting a page: `published` is then None.
+    `need_author` False (the feed names the author, and the feed's is kept) skips the search for a
+    byline, which walks a copy of the whole page when its metadata names nobody: `author` is then None.
     """
     xpath.install()  # here, not on import: bench/burst.py's peer imports this module for its options
     page = decode_html(content, encoding)
     tree = _parsed(page, url) if page.strip() else None
     document = _trafilatura(tree, url) if tree is not None else None
     # As with_metadata=True did: a page that gives no text gives no metadata either.
-    meta = _metadata(tree, url, need_date=need_date) if document is not None else _Metadata()
+    meta = _metadata(tree, url, need_date=need_date, need_author=need_author) if document is not None else _Metadata()
     text = tidy(_field_text(document))
     title = _clean(meta.title) or (" ".join(feed_title.split()) or None)
     text = _without_headline(text, title)
