@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -41,7 +42,7 @@ sys.path.insert(0, str(REPO))
 from cycle import bench_config, build_site  # noqa: E402
 from support import SHARED_DATA, WebServer  # noqa: E402
 
-from monitor.app import load_all, open_pipeline  # noqa: E402
+from monitor.app import load_all, open_pipeline, settled  # noqa: E402
 from monitor.types import Article  # noqa: E402
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -133,12 +134,14 @@ def _forkserver_pid() -> int | None:
 
 async def ours(config: Path, workers: int | None) -> dict[str, float]:
     loaded = load_all(config)
-    with open(os.devnull, "w") as sink:
+    with open(os.devnull, "w") as sink, ExitStack() as stack:
         async with open_pipeline(loaded, console=sink, extract_workers=workers) as pipeline:
             if workers != 0:  # start every worker before the clock, as a running daemon has them
                 await asyncio.gather(*(pipeline.extractor.story_features(Article(url="http://x/", title="warm up",
                                                                                  text="warm up"))
                                        for _ in range(4 * pipeline.extractor.workers)))
+            # the start-up objects set aside from the collector, as a running daemon has them (monitor.app.settled)
+            stack.enter_context(settled())
             before = _workers(pipeline)
             sampler = _PssPeak(pipeline)
             sampler.start()

@@ -16,6 +16,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.admin import CHECK_EVERY, HealthReport, check_feed_health
+from monitor.app import settled
 from monitor.pipeline import Pipeline
 from monitor.reload import Reloader
 from monitor.server import open_endpoint
@@ -92,7 +93,8 @@ class Daemon:
                                           "watchlists": len(self.pipeline.watchlists),
                                           "channels": ",".join(self.pipeline.settings.active_channels)})
         try:
-            await self._stop.wait()
+            with settled():
+                await self._stop.wait()
         finally:
             log.info("daemon_stopping", extra={"in_flight": len(self._busy)})
             scheduler.pause()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from procrastinate.exceptions import ConnectorException
 
-from monitor.app import Loaded, lease_owner, open_pipeline
+from monitor.app import Loaded, lease_owner, open_pipeline, settled
 from monitor.distributed.queue import CONTEXT_KEY, JobQueue, WorkerTasks
 from monitor.distributed.schema import require_queue_schema
 from monitor.distributed.stories import SharedStories
@@ -144,7 +144,8 @@ async def run_worker(loaded: Loaded, *, concurrency: int | None = None, extract_
                     lambda: pipeline, port=port)
                 stack.push_async_callback(endpoint.close)
             stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            with settled():
+                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             if not task.done():
                 log.info("worker_stopping")
