@@ -116,6 +116,7 @@ WEEKDAYS = {name: day for names in _WEEKDAY_NAMES for day, name in enumerate(nam
 
 # Numbers keep their separators so that "35,000" is one token (and "6.1" one), not "35" and "000".
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
+_SPLIT = re.compile(f"({_TOKEN.pattern})")
 _SEPARATORS = str.maketrans("", "", ".,")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”«»—–|]")
 # wordfreq tokenises Chinese, Japanese and Korean with optional packages (jieba, MeCab) we do not
@@ -307,20 +308,19 @@ def _scan(text: str, lang: str, boost: float, lead_words: int, all_starts: bool,
     previous: _Word | None = None
     """The word or number just before, when nothing but a space or a hyphen separates them."""
     position = 0
-    end = 0
     at_start = True
     start_limit = lang in _NOUNS_CAPITALISED or all_starts
     lead_weight, tail_weight = boost * LEAD_WEIGHT, boost
     years, figures, mentions = particulars.years, particulars.figures, particulars.mentions
-    for m in _TOKEN.finditer(text):
-        begin = m.start()
-        breaks, joined = _gap(text[end:begin]) if begin != end else _NO_GAP
-        end = m.end()
+    # [gap, token, gap, token, ..., gap] from one C call: no match object per token
+    pieces = iter(_SPLIT.split(text))
+    for gap, raw in zip(pieces, pieces, strict=False):
+        breaks, joined = _gap(gap) if gap else _NO_GAP
         if breaks:
             at_start = True
         if not joined:
             previous = None
-        word = _word(m.group(0), lang)
+        word = _word(raw, lang)
         term = word.term
         words.append(term)
         # The particulars: a year as a year, a number with the word beside it, a weekday as a figure of
