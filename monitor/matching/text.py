@@ -54,6 +54,7 @@ def fold(text: str) -> str:
 
 
 _TOKEN = re.compile(r"[^\W_]+")
+_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 def tokenize(text: str) -> list[str]:
@@ -195,11 +196,12 @@ def analyse(article: Article) -> Analysed:
     lead_end = 0
     texts = (article.title or "", article.text or "", article.url or "", article.outlet or "")
     for fld, text in enumerate(texts):
-        found = list(_TOKEN.finditer(text))
-        if not found:
+        pieces = _SPLIT.split(text)  # [gap, word, gap, word, ..., gap]: no match object per word
+        if len(pieces) < 3:
             continue
-        words = [m.group(0) for m in found]
-        positions = [m.start() for m in found]
+        words = pieces[1::2]
+        # a word starts where the pieces before it end
+        positions = list(accumulate(map(len, pieces)))[0::2][:len(words)]
         folded = _fold_many(words)
         base = len(tokens)
         tokens.extend(folded)
