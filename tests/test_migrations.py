@@ -347,6 +347,25 @@ open_store(sys.argv[1]).close()
 """
 
 
+def test_a_database_caught_mid_creation_is_read_again_under_the_lock(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unlocked read is several statements: while another process commits a new database, it can
+    find no alembic_version and then every table, which reads as a pre-migration database at the
+    baseline. The verdict "outdated" must come from a read under the lock, which sees the commit."""
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    open_store(url).close()  # the other process's work, committed
+    caught = migrate.SchemaStatus(current=None, head=HEAD, known=migrate.known_revisions(), legacy=True)
+    assert caught.state == "outdated"
+    monkeypatch.setattr(migrate, "schema_status", lambda engine, real=migrate.schema_status: (
+        monkeypatch.setattr(migrate, "schema_status", real) or caught))  # the first read only
+    engine = make_engine(url)
+    try:
+        assert migrate.ensure_schema(engine).state == "current"
+    finally:
+        engine.dispose()
+    assert version(url) == HEAD
+
+
 def test_processes_starting_together_on_an_empty_database_create_it_once(database_url: str, tmp_path: Path) -> None:
     """A scheduler and its workers starting at once: the lock makes one create, the others find it done."""
     go = tmp_path / "go"

@@ -222,7 +222,9 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> SchemaStatus:
         case "empty" if not create:
             raise SchemaOutdated(None, status.head)
     # Empty, or made before migrations while head is still the baseline: create or stamp, quietly.
-    # Behind head: SchemaOutdated, but as read under the lock: another process starting at the same
-    # moment may be creating the database (seen once in CI, a fourth process reading it as behind).
+    # Behind head: SchemaOutdated, but as read again under the lock. The read above is several
+    # statements, each its own snapshot: while another process commits a new database, the first
+    # finds no alembic_version and the next finds every table, which reads as a database made
+    # before migrations, at the baseline (seen once in CI). The lock waits out that commit.
     upgrade_schema(engine, create_only=True)
     return schema_status(engine)
