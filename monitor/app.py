@@ -138,9 +138,9 @@ def settled() -> Iterator[None]:
 
     Libraries, settings, watchlist automata and the restored story index live as long as the
     process: some 350,000 objects (bench/burst.py's daemon) that every full collection walked again,
-    90 ms each time, in the middle of a burst of new articles as much as anywhere. gc.freeze() sets them aside after one
-    collection of what is garbage already; what is made later is collected as before, and all is
-    handed back to the collector when the daemon stops.
+    90 ms each time, in the middle of a burst of new articles as much as anywhere. gc.freeze() sets
+    them aside after one collection of what is garbage already; what is made later is collected as
+    before, and all is handed back to the collector when the daemon stops.
     """
     gc.collect()
     gc.freeze()

@@ -99,7 +99,7 @@ class _ValueTests:
 
     def parts(self) -> tuple[dict[str, bool], Callable[[str], bool], bool]:
         """(the answers known so far by value, what answers a value not known yet and remembers it,
-        the answer for an absent attribute): what `compile` and `_disjunction` run."""
+        the answer for an absent attribute): what `_disjunction` runs."""
         equal, contains, starts, others = frozenset(self.equal), self.contains, self.starts, self.others
         search = re.compile("|".join(self.patterns)).search if self.patterns else None
         present = self.present
@@ -117,16 +117,6 @@ class _ValueTests:
             known[value] = found = present or value in equal or on_string(value)
             return found
         return known, answer, on_string("")  # an absent attribute equals nothing and is not present
-
-    def compile(self) -> Callable[[str | None], bool]:
-        known, answer, missing = self.parts()
-
-        def test(value: str | None) -> bool:
-            if value is None:
-                return missing
-            found = known.get(value)
-            return answer(value) if found is None else found
-        return test
 
 
 def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
@@ -160,39 +150,22 @@ def _first(names: Sequence[str]) -> Callable[[Any], str | None]:
     return first
 
 
-class _AttrTest:
-    """Tests of one attribute's value (None when the element lacks it): merged with the other tests
-    of the same attribute within an `or`."""
+class _ValueTest:
+    """Tests of one value: an attribute's (None when the element lacks it), or string(@a|@b), the
+    value of whichever attribute comes first in the tag. Merged with the other tests of the same
+    value within an `or`; alone, it runs as an `or` of one."""
 
-    __slots__ = ("_test", "name", "tests")
-
-    def __init__(self, name: str, tests: _ValueTests) -> None:
-        self.name = name
-        self.tests = tests
-        self._test: Callable[[str | None], bool] | None = None
-
-    def __call__(self, e: Any) -> bool:
-        if self._test is None:
-            self._test = self.tests.compile()
-        return self._test(e.get(self.name))
-
-
-class _FirstTest:
-    """Tests of string(@a|@b): the value of whichever attribute comes first in the tag. Merged like
-    `_AttrTest` with the other tests of the same attributes in an `or`."""
-
-    __slots__ = ("_test", "first", "names", "tests")
+    __slots__ = ("_test", "names", "tests")
 
     def __init__(self, names: tuple[str, ...], tests: _ValueTests) -> None:
         self.names = names
-        self.first = _first(names)
         self.tests = tests
-        self._test: Callable[[str | None], bool] | None = None
+        self._test: Predicate | None = None
 
     def __call__(self, e: Any) -> bool:
         if self._test is None:
-            self._test = self.tests.compile()
-        return self._test(self.first(e))
+            self._test = _disjunction({self.names: self.tests}, [])
+        return self._test(e)
 
 
 class _Step:
@@ -367,20 +340,17 @@ class _Parser:
             parts.append(self.conjunction())
         if len(parts) == 1:
             return parts[0]
-        by_attribute: dict[str, _ValueTests] = {}
-        by_first: dict[tuple[str, ...], _ValueTests] = {}
+        by_value: dict[tuple[str, ...], _ValueTests] = {}
         others: list[Predicate] = []
         for part in parts:
-            if isinstance(part, _AttrTest):
-                by_attribute[part.name] = by_attribute[part.name] | part.tests if part.name in by_attribute else part.tests
-            elif isinstance(part, _FirstTest):
-                by_first[part.names] = by_first[part.names] | part.tests if part.names in by_first else part.tests
+            if isinstance(part, _ValueTest):
+                known = by_value.get(part.names)
+                by_value[part.names] = part.tests if known is None else known | part.tests
             else:
                 others.append(part)
-        if len(by_attribute) == 1 and not by_first and not others:
-            name, tests = next(iter(by_attribute.items()))
-            return _AttrTest(name, tests)
-        return _disjunction(by_attribute, by_first, others)
+        if len(by_value) == 1 and not others:
+            return _ValueTest(*next(iter(by_value.items())))
+        return _disjunction(by_value, others)
 
     def conjunction(self) -> Predicate:
         parts = [self.unary()]
@@ -422,10 +392,10 @@ class _Parser:
                 self.take("=")
                 expected = self.literal()
                 if len(names) == 1:
-                    return _AttrTest(names[0], _ValueTests(equal=[expected]))
+                    return _ValueTest(names, _ValueTests(equal=[expected]))
                 return lambda e: any(e.get(n) == expected for n in names)
             if len(names) == 1:
-                return _AttrTest(names[0], _ValueTests(present=True))
+                return _ValueTest(names, _ValueTests(present=True))
             return lambda e: any(e.get(n) is not None for n in names)
         if kind == "name" and self.peek(1) == ("op", "="):
             # a child element's string value (trafilatura's `rel='me'`)
@@ -491,22 +461,22 @@ class _Parser:
             tests = _ValueTests(starts=[argument])
         else:
             tests = _ValueTests(patterns=[_regex(argument, flags)])
-        return _AttrTest(names[0], tests) if len(names) == 1 else _FirstTest(names, tests)
+        return _ValueTest(names, tests)
 
 
 def _same(value: str) -> str:
     return value
 
 
-def _disjunction(by_attribute: dict[str, _ValueTests], by_first: dict[tuple[str, ...], _ValueTests],
-                 others: list[Predicate]) -> Predicate:
-    """An `or` whose tests of one attribute (or of the first of some) are merged, each value read
-    once; this runs for every element of every page, hence the one flat loop."""
-    # (attribute, None, ...) reads one attribute; ("", reader, ...) the first of several. The memo
-    # is read here, not through a call of `_ValueTests.compile`'s: one call less per element and group.
+def _disjunction(by_value: dict[tuple[str, ...], _ValueTests], others: list[Predicate]) -> Predicate:
+    """An `or` whose tests of one value (an attribute's, or the first of some) are merged, each value
+    read once and its answer remembered; this runs for every element of every page, hence the one
+    flat loop that reads the memos itself."""
+    # (attribute, None, ...) reads one attribute; ("", reader, ...) the first of several
     groups: list[tuple[str, Callable[[Any], str | None] | None, dict[str, bool], Callable[[str], bool], bool]] = [
-        (name, None, *tests.parts()) for name, tests in by_attribute.items()]
-    groups += [("", _first(names), *tests.parts()) for names, tests in by_first.items()]
+        (names[0], None, *tests.parts()) if len(names) == 1 else ("", _first(names), *tests.parts())
+        for names, tests in by_value.items()]
+    rest = _any(others) if others else None
 
     def test(e: Any) -> bool:
         get = e.get
@@ -521,10 +491,7 @@ def _disjunction(by_attribute: dict[str, _ValueTests], by_first: dict[tuple[str,
                 found = answer(value)
             if found:
                 return True
-        for other in others:  # noqa: SIM110  (see below)
-            if other(e):
-                return True
-        return False
+        return rest is not None and rest(e)
     return test
 
 
